@@ -1,0 +1,26 @@
+#!/bin/sh
+# deps.sh — installs the Debian packages profond needs, if any is missing.
+# Each package, and why:
+#   build-essential cmake pkg-config   compiler and build
+#   libopenblas-dev libopenblas0-pthread   matrix products (CBLAS)
+#   libcjson-dev                       the JSON header of safetensors files
+#   zlib1g-dev                         gzip-compressed IDX data files
+#   libcmocka-dev                      the C test framework
+#   dataset-fashion-mnist              Fashion-MNIST, the demo's data when MNIST is absent
+set -eu
+PACKAGES="build-essential cmake pkg-config libopenblas-dev libopenblas0-pthread libcjson-dev zlib1g-dev libcmocka-dev dataset-fashion-mnist"
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends $missing

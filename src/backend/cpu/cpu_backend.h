@@ -1,0 +1,62 @@
+/*
+ * cpu_backend.h — the CPU kernels, one function per entry of pf_backend
+ * (backend.h says what each computes). Implemented in the cpu_*.c files.
+ */
+#ifndef PF_CPU_BACKEND_H
+#define PF_CPU_BACKEND_H
+
+#include "backend/backend.h"
+
+bool pf_cpu_fill(const pf_kview *dst, double value);
+bool pf_cpu_copy(const pf_kview *dst, const pf_kview *src);
+bool pf_cpu_unary(pf_unary_op op, const pf_kview *out, const pf_kview *x, double p0, double p1);
+bool pf_cpu_unary_backward(pf_unary_op op, const pf_kview *dx, const pf_kview *dy, const pf_kview *x,
+                           const pf_kview *y, double p0, double p1);
+bool pf_cpu_binary(pf_binary_op op, const pf_kview *out, const pf_kview *a, const pf_kview *b);
+bool pf_cpu_sum_last(const pf_kview *out, const pf_kview *in, int nreduce);
+bool pf_cpu_max_last(const pf_kview *values, const pf_kview *indices, const pf_kview *in);
+bool pf_cpu_gemm(const pf_gemm_args *args);
+bool pf_cpu_softmax(bool log, pf_dtype dtype, void *out, const void *in, pf_dim_split s);
+bool pf_cpu_softmax_backward(bool log, pf_dtype dtype, void *dx, const void *dy, const void *y,
+                             pf_dim_split s);
+bool pf_cpu_index_select(pf_dtype dtype, void *out, const void *in, const int64_t *index, int64_t n_index,
+                         pf_dim_split s);
+bool pf_cpu_index_add(pf_dtype dtype, void *dst, const void *src, const int64_t *index, int64_t n_index,
+                      pf_dim_split s);
+bool pf_cpu_gather(pf_dtype dtype, void *out, const void *in, const int64_t *index, int64_t n_index,
+                   pf_dim_split s);
+bool pf_cpu_scatter_add(pf_dtype dtype, void *dst, const void *src, const int64_t *index, int64_t n_index,
+                        pf_dim_split s);
+bool pf_cpu_conv2d(pf_dtype dtype, const pf_conv2d_geom *g, void *y, const void *x, const void *w,
+                   const void *bias);
+bool pf_cpu_conv2d_backward_input(pf_dtype dtype, const pf_conv2d_geom *g, void *dx, const void *dy,
+                                  const void *w);
+bool pf_cpu_conv2d_backward_weight(pf_dtype dtype, const pf_conv2d_geom *g, void *dw, void *db, const void *dy,
+                                   const void *x);
+/* The most scratch elements the convolution kernels take at once (larger
+ * batches run in chunks of images); <= 0 restores the default. For tests. */
+void pf_cpu_conv_set_scratch_limit(int64_t elements);
+bool pf_cpu_max_pool2d(pf_dtype dtype, const pf_pool2d_geom *g, void *y, int64_t *indices, const void *x);
+bool pf_cpu_max_pool2d_backward(pf_dtype dtype, const pf_pool2d_geom *g, void *dx, const void *dy,
+                                const int64_t *indices);
+bool pf_cpu_avg_pool2d(pf_dtype dtype, const pf_pool2d_geom *g, void *y, const void *x);
+bool pf_cpu_avg_pool2d_backward(pf_dtype dtype, const pf_pool2d_geom *g, void *dx, const void *dy);
+bool pf_cpu_adaptive_avg_pool2d(pf_dtype dtype, const pf_pool2d_geom *g, void *y, const void *x);
+bool pf_cpu_adaptive_avg_pool2d_backward(pf_dtype dtype, const pf_pool2d_geom *g, void *dx, const void *dy);
+bool pf_cpu_batch_norm_stats(pf_dtype dtype, int64_t n, int64_t c, int64_t s, const void *x, void *mean,
+                             void *invstd, double eps);
+bool pf_cpu_batch_norm_apply(pf_dtype dtype, int64_t n, int64_t c, int64_t s, void *y, const void *x,
+                             const void *mean, const void *invstd, const void *weight, const void *bias);
+bool pf_cpu_batch_norm_backward(pf_dtype dtype, int64_t n, int64_t c, int64_t s, void *dx, void *dweight,
+                                void *dbias, const void *dy, const void *x, const void *mean, const void *invstd,
+                                const void *weight, bool training);
+bool pf_cpu_cross_entropy(pf_dtype dtype, int64_t n, int64_t c, const void *logits, const int64_t *target,
+                          void *losses, void *prob);
+bool pf_cpu_cross_entropy_backward(pf_dtype dtype, int64_t n, int64_t c, void *dlogits, const void *prob,
+                                   const int64_t *target, const void *dloss);
+bool pf_cpu_sgd_step(pf_dtype dtype, int64_t n, void *param, const void *grad, void *momentum_buffer,
+                     const pf_sgd_step_args *args);
+bool pf_cpu_adam_step(pf_dtype dtype, int64_t n, void *param, const void *grad, void *exp_avg, void *exp_avg_sq,
+                      const pf_adam_step_args *args);
+
+#endif
