@@ -4,6 +4,8 @@
 #   make test     deps + build + every test (ctest)
 #   make demo     deps + build + the main job
 #   make asan     the tests again under AddressSanitizer + UBSan (build-asan/)
+#   make fuzz     each libFuzzer target for FUZZ_SECONDS (default 60; needs clang)
+#   make golden   rewrite the PyTorch golden files (Debian's python3-torch)
 #   make install  install library, header and pkg-config file (PREFIX=/usr/local)
 #   make clean
 
@@ -11,8 +13,9 @@ BUILD ?= build
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 60
 
-.PHONY: all build deps test demo asan install clean
+.PHONY: all build deps test demo asan fuzz golden install clean
 
 all: build
 
@@ -38,8 +41,16 @@ asan: deps
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
+fuzz: deps
+	CC=clang cmake -S . -B build-fuzz -DPF_FUZZ=ON -DPF_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug
+	cmake --build build-fuzz -j $(JOBS)
+	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+golden:
+	/usr/bin/python3 tests/golden/generate.py
+
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz build-clang

@@ -134,6 +134,10 @@ def schedule_cases():
     save(os.path.join(HERE, "optim_schedules.safetensors"), out)
 
 
-if __name__ == "__main__":
+def main():
     optimizer_cases()
     schedule_cases()
+
+
+if __name__ == "__main__":
+    main()

@@ -18,42 +18,24 @@ It writes, next to this script:
 
 Every case seeds torch from its own name, so the output does not depend on
 the order of the cases, and running the script twice gives identical files.
-The safetensors writer is written out here because the `safetensors` package
-is not available for Debian's Python.
+It then runs every gen_*.py beside it (layers, losses, optimizers, models),
+each of which writes its own files; stwriter.py is the safetensors writer
+they share (the `safetensors` package is not available for Debian's Python).
 """
-import json
+import glob
+import importlib
 import math
 import os
-import struct
+import sys
 import zlib
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stwriter import save as write_safetensors  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 F32, F64, I64, U8 = torch.float32, torch.float64, torch.int64, torch.uint8
-
-# ---------------------------------------------------------------------------
-# safetensors writer
-
-
-def write_safetensors(path, tensors):
-    """tensors: list of (name, tensor), written in that order."""
-    names = {F32: "F32", F64: "F64", I64: "I64", U8: "U8"}
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors:
-        t = t.detach().contiguous()
-        data = t.numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
-        header[name] = {"dtype": names[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
 
 
 # ---------------------------------------------------------------------------
@@ -397,6 +379,11 @@ def main():
             f.write(f"=== {name}\n{str(t)}\n")
     total += os.path.getsize(os.path.join(HERE, "print_cases.safetensors"))
     print(f"{len(cases)} print cases; {total} bytes of golden files")
+
+    for path in sorted(glob.glob(os.path.join(HERE, "gen_*.py"))):
+        name = os.path.splitext(os.path.basename(path))[0]
+        print(f"== {name}")
+        importlib.import_module(name).main()
 
 
 if __name__ == "__main__":

@@ -16,12 +16,15 @@ DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.
 
 
 def save(path, tensors):
+    """tensors: a dict, or a list of (name, tensor) pairs kept in order."""
     header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
+    items = tensors.items() if isinstance(tensors, dict) else tensors
+    for name, t in items:
         t = t.detach().contiguous().cpu()
         if t.dtype not in DTYPES:
             raise ValueError(f"{name}: unsupported dtype {t.dtype}")
-        data = t.numpy().tobytes() if t.numel() else b""
+        array = t.numpy()
+        data = array.astype(array.dtype.newbyteorder("<")).tobytes() if t.numel() else b""
         header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape),
                         "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
