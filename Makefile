@@ -3,6 +3,7 @@
 #   make deps     install missing Debian packages (apt-get)
 #   make test     deps + build + every test (ctest)
 #   make demo     deps + build + the main job
+#   make lecture  deps + build + every experiment of the lecture into lecture-out/
 #   make asan     the tests again under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz     each libFuzzer target for FUZZ_SECONDS (default 60; needs clang)
 #   make golden   rewrite the PyTorch golden files (Debian's python3-torch)
@@ -15,7 +16,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build deps test demo asan fuzz golden install clean
+.PHONY: all build deps test demo lecture asan fuzz golden install clean
 
 all: build
 
@@ -35,6 +36,10 @@ test: deps
 demo: deps
 	$(MAKE) build
 	@scripts/demo.sh $(BUILD)
+
+lecture: deps
+	$(MAKE) build
+	$(BUILD)/profond lecture all --out lecture-out
 
 asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPF_SANITIZE=ON

@@ -7,8 +7,10 @@
 #   zlib1g-dev                         gzip-compressed IDX data files
 #   libcmocka-dev                      the C test framework
 #   dataset-fashion-mnist              Fashion-MNIST, the demo's data when MNIST is absent
+#   libplplot-dev plplot-driver-cairo  the lecture's plots, as PNG through cairo
+#   libpng-dev                         image grids (digits, reconstructions) as PNG
 set -eu
-PACKAGES="build-essential cmake pkg-config libopenblas-dev libopenblas0-pthread libcjson-dev zlib1g-dev libcmocka-dev dataset-fashion-mnist"
+PACKAGES="build-essential cmake pkg-config libopenblas-dev libopenblas0-pthread libcjson-dev zlib1g-dev libcmocka-dev dataset-fashion-mnist libplplot-dev plplot-driver-cairo libpng-dev"
 missing=""
 for p in $PACKAGES; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

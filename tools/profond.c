@@ -5,6 +5,7 @@
  *   profond eval     test error of saved weights
  *   profond predict  run saved weights on a tensor file
  *   profond info     list the tensors of a safetensors file
+ *   profond lecture  run the lecture's experiments, write figures and a page
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,7 @@ static const subcommand subcommands[] = {
     {"eval", cmd_eval, "test error of a model's saved weights"},
     {"predict", cmd_predict, "run a model on the tensor 'input' of a safetensors file"},
     {"info", cmd_info, "list the tensors, shapes and dtypes of a safetensors file"},
+    {"lecture", cmd_lecture, "run the lecture's experiments and write their figures (profond lecture --list)"},
 };
 
 static void usage(FILE *f)

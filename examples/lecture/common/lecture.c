@@ -1,0 +1,145 @@
+/*
+ * lecture.c — the table of the lecture's experiments (in lecture order),
+ * running one of them into its folder, and what experiments use to record
+ * numbers, notes and figures into results.json.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lecture.h"
+
+/* In lecture order. Each entry: name, section, the slide it reproduces
+ * (quoted on the page), and its function. */
+const lecture_experiment lecture_experiments[] = {
+    {"activations", "Modèles linéaires",
+     "Les fonctions d'activation classiques : la tangente hyperbolique tanh(x) = 2/(1+e^(-2x)) - 1 et la "
+     "\"rectified linear unit\" (ReLU) max(0, x).",
+     lecture_activations},
+};
+const int lecture_experiment_count = (int)(sizeof lecture_experiments / sizeof *lecture_experiments);
+
+const lecture_experiment *lecture_find(const char *name)
+{
+    for (int i = 0; i < lecture_experiment_count; i++)
+        if (strcmp(lecture_experiments[i].name, name) == 0)
+            return &lecture_experiments[i];
+    return NULL;
+}
+
+const char *lecture_path(lecture_run *run, const char *file)
+{
+    snprintf(run->path, sizeof run->path, "%s/%s", run->dir, file);
+    return run->path;
+}
+
+void lecture_number(lecture_run *run, const char *key, double value)
+{
+    cJSON_DeleteItemFromObject(run->numbers, key);
+    cJSON_AddNumberToObject(run->numbers, key, value);
+}
+
+void lecture_text(lecture_run *run, const char *key, const char *value)
+{
+    cJSON_DeleteItemFromObject(run->numbers, key);
+    cJSON_AddStringToObject(run->numbers, key, value);
+}
+
+void lecture_series(lecture_run *run, const char *key, int n, const double *values)
+{
+    cJSON_DeleteItemFromObject(run->numbers, key);
+    cJSON_AddItemToObject(run->numbers, key, cJSON_CreateDoubleArray(values, n));
+}
+
+void lecture_figure(lecture_run *run, const char *file, const char *caption)
+{
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "file", file);
+    cJSON_AddStringToObject(f, "caption", caption);
+    cJSON_AddItemToArray(run->figures, f);
+}
+
+void lecture_note(lecture_run *run, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    cJSON_AddItemToArray(run->notes, cJSON_CreateString(text));
+}
+
+int lecture_fail(lecture_run *run, const char *what)
+{
+    const char *err = pf_error();
+    fprintf(stderr, "lecture %s: %s%s%s\n", run->name, what ? what : "", what && err ? ": " : "", err ? err : "");
+    return 1;
+}
+
+static bool make_dir(const char *path)
+{
+    if (mkdir(path, 0777) == 0 || errno == EEXIST)
+        return true;
+    fprintf(stderr, "lecture: cannot create %s: %s\n", path, strerror(errno));
+    return false;
+}
+
+/* Writes text to path atomically (temporary file, then rename). */
+static bool write_file(const char *path, const char *text)
+{
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fprintf(stderr, "lecture: cannot write %s\n", tmp);
+        return false;
+    }
+    bool ok = fputs(text, f) >= 0;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        fprintf(stderr, "lecture: cannot write %s\n", path);
+        return false;
+    }
+    return true;
+}
+
+int lecture_run_experiment(const lecture_experiment *e, const char *out, bool quick, int epochs, const char *data,
+                           unsigned long long seed)
+{
+    lecture_run run = {.name = e->name, .quick = quick, .epochs = epochs, .data = data ? data : "mnist",
+                       .seed = seed};
+    if (!make_dir(out))
+        return 1;
+    if (snprintf(run.dir, sizeof run.dir, "%s/%s", out, e->name) >= (int)sizeof run.dir) {
+        fprintf(stderr, "lecture: output folder name too long\n");
+        return 1;
+    }
+    if (!make_dir(run.dir))
+        return 1;
+    run.results = cJSON_CreateObject();
+    cJSON_AddStringToObject(run.results, "name", e->name);
+    cJSON_AddStringToObject(run.results, "section", e->section);
+    cJSON_AddStringToObject(run.results, "slide", e->slide);
+    cJSON_AddBoolToObject(run.results, "quick", quick);
+    run.numbers = cJSON_AddObjectToObject(run.results, "numbers");
+    run.figures = cJSON_AddArrayToObject(run.results, "figures");
+    run.notes = cJSON_AddArrayToObject(run.results, "notes");
+
+    pf_error_clear();
+    pf_manual_seed(seed);
+    printf("== %s (%s)\n", e->name, e->section);
+    fflush(stdout);
+    int status = e->run(&run);
+    if (status == 0) {
+        char *text = cJSON_Print(run.results);
+        status = text && write_file(lecture_path(&run, "results.json"), text) ? 0 : 1;
+        cJSON_free(text);
+    }
+    cJSON_Delete(run.results);
+    return status;
+}

@@ -1,0 +1,68 @@
+/*
+ * cmd_lecture.c — `profond lecture NAME|all [--out DIR]`: runs the lecture's
+ * experiments (examples/lecture/), each writing its figures and results.json
+ * into DIR/NAME; `all` runs them in lecture order and writes DIR/index.html.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lecture.h"
+#include "cli.h"
+
+int cmd_lecture(int argc, char **argv)
+{
+    const char *out = "lecture-out", *data = "mnist";
+    bool quick = false, list = false;
+    int64_t epochs = 0, seed = 0, threads = 0;
+    const cli_option options[] = {
+        {"out", OPT_STRING, &out, "DIR", "where to write (default lecture-out)"},
+        {"quick", OPT_FLAG, &quick, NULL, "small sizes and few epochs (tests, small machines)"},
+        {"epochs", OPT_INT, &epochs, "N", "epochs of the experiments that train (default: their own)"},
+        {"data", OPT_STRING, &data, "NAME|DIR", "data of the experiments on images (default mnist)"},
+        {"seed", OPT_INT, &seed, "N", "seed (default 0)"},
+        {"threads", OPT_INT, &threads, "N", "threads (default: $PF_THREADS or all cores)"},
+        {"list", OPT_FLAG, &list, NULL, "list the experiments"},
+        {0},
+    };
+    const cli_command cmd = {"lecture", "NAME|all [OPTIONS]",
+                             "Runs an experiment of the lecture (or all of them, then writes DIR/index.html).",
+                             options, 1};
+    const char *positional[1];
+    int n;
+    int parsed = cli_parse(&cmd, argc, argv, positional, &n);
+    if (parsed)
+        return parsed > 0 ? 0 : 2;
+    if (list) {
+        for (int i = 0; i < lecture_experiment_count; i++)
+            printf("%-12s %s\n", lecture_experiments[i].name, lecture_experiments[i].section);
+        return 0;
+    }
+    if (n != 1) {
+        fprintf(stderr, "profond lecture: name an experiment or 'all' (see profond lecture --list)\n");
+        return 2;
+    }
+    if (epochs < 0 || seed < 0 || threads < 0) {
+        fprintf(stderr, "profond lecture: --epochs, --seed and --threads cannot be negative\n");
+        return 2;
+    }
+    if (threads > 0)
+        pf_set_num_threads((int)threads);
+    if (strcmp(positional[0], "all") == 0) {
+        int failed = 0;
+        for (int i = 0; i < lecture_experiment_count; i++)
+            if (lecture_run_experiment(&lecture_experiments[i], out, quick, (int)epochs, data,
+                                       (unsigned long long)seed) != 0)
+                failed++;
+        if (lecture_write_html(out) != 0)
+            return 1;
+        printf("wrote %s/index.html (%d experiments%s)\n", out, lecture_experiment_count - failed,
+               failed ? ", some failed" : "");
+        return failed ? 1 : 0;
+    }
+    const lecture_experiment *e = lecture_find(positional[0]);
+    if (!e) {
+        fprintf(stderr, "profond lecture: unknown experiment '%s' (see profond lecture --list)\n", positional[0]);
+        return 2;
+    }
+    return lecture_run_experiment(e, out, quick, (int)epochs, data, (unsigned long long)seed);
+}
