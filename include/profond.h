@@ -639,7 +639,8 @@ bool pf_module_load(pf_module *m, const char *path);
  * stride=2,padding=1), linear(4,2,bias=false), dropout(p=0.5)). Also the
  * names "lecture-cnn" (the network above) and "mlp" (784-256-256-10 with
  * ReLU, flattening its input). NULL with an error naming the offending
- * word otherwise. */
+ * word otherwise. A spec may describe at most 2^27 parameter and buffer
+ * elements (512 MB of float32); build larger models with the constructors. */
 pf_module *pf_model_from_spec(pf_ctx *params, const char *spec);
 
 /* ========================================================================

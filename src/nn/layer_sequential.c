@@ -24,9 +24,13 @@ static pf_tensor *sequential_forward(pf_module *m, pf_ctx *ctx, pf_tensor *x)
     return x;
 }
 
+/* Used only for a Sequential without children (the others print their
+ * children). Fix (tests): it said "Sequential(0 layers)" where PyTorch's repr
+ * is "Sequential()". */
 static void sequential_describe(const pf_module *m, char *buf, size_t n)
 {
-    snprintf(buf, n, "Sequential(%d layers)", m->n_children);
+    (void)m;
+    snprintf(buf, n, "Sequential()");
 }
 
 static const pf_module_ops sequential_ops = {"Sequential", sequential_forward, sequential_describe};

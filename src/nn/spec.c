@@ -22,6 +22,14 @@
 #define SPEC_MAX_ARGS 12
 #define SPEC_MAX_TUPLE 6
 #define SPEC_NAME_LEN 32
+/* Fix (tests, fuzzing): "linear(10000000,10000000)" asked for 400 TB. A spec
+ * may now describe at most 2^27 state elements in all (parameters and
+ * buffers: 512 MiB of float32, more than any model of the lecture needs by
+ * three orders of magnitude); this is checked layer by layer before the
+ * layer allocates anything. */
+#ifndef SPEC_MAX_ELEMENTS
+#define SPEC_MAX_ELEMENTS ((double)(1 << 27))
+#endif
 
 typedef struct spec_arg {
     char key[SPEC_NAME_LEN];      /* "" for a positional argument */
@@ -52,7 +60,12 @@ static void skip_space(scanner *s)
 
 static bool fail_at(const scanner *s, const char *what)
 {
-    pf_fail("pf_model_from_spec: layer %d, character %zu: %s", s->word, s->pos + 1, what);
+    /* Fix (tests): an unclosed "linear(1,2" only said "expected ',' or ')'"
+     * at a character past the end; the message now says the spec ended. */
+    if (!s->text[s->pos])
+        pf_fail("pf_model_from_spec: layer %d: the spec ends early (unbalanced parentheses?): %s", s->word, what);
+    else
+        pf_fail("pf_model_from_spec: layer %d, character %zu: %s", s->word, s->pos + 1, what);
     return false;
 }
 
@@ -136,8 +149,15 @@ static bool parse_layer(scanner *s, spec_layer *layer)
     memset(layer, 0, sizeof *layer);
     if (!read_name(s, layer->name))
         return false;
-    if (s->text[s->pos] != '(')
+    /* Fix (tests): "linear (4, 2)", spaced as Python allows, failed with
+     * "expected a name" at the '('. No layer starts with '(', so spaces
+     * before the arguments are skipped. */
+    size_t after_name = s->pos;
+    skip_space(s);
+    if (s->text[s->pos] != '(') {
+        s->pos = after_name;
         return true;
+    }
     s->pos++;
     skip_space(s);
     if (s->text[s->pos] == ')') {
@@ -187,14 +207,29 @@ typedef struct layer_kind {
     pf_module *(*build)(pf_ctx *ctx, const double *v, const spec_arg *tuple_arg);
 } layer_kind;
 
-/* Integer in [low, high], or an error naming the parameter. */
-static bool as_int(const char *layer, const char *param, double v, double low, double high, int *out)
+/* Integer in [low, high], or an error naming the parameter. Fix (tests): the
+ * messages of the build functions no longer start with "pf_model_from_spec:
+ * linear:", which pf_model_from_spec's own prefix repeated ("...: layer 1
+ * (linear): pf_model_from_spec: linear: ..."). */
+static bool as_int(const char *param, double v, double low, double high, int *out)
 {
     if (!(v == floor(v) && v >= low && v <= high)) {
-        pf_fail("pf_model_from_spec: %s: %s must be an integer in [%g, %g] (got %g)", layer, param, low, high, v);
+        pf_fail("%s must be an integer in [%g, %g] (got %g)", param, low, high, v);
         return false;
     }
     *out = (int)v;
+    return true;
+}
+
+/* Fix (tests): bias=5 or bias=None was taken as true; a flag is now true or
+ * false (1 or 0). */
+static bool as_bool(const char *param, double v, bool *out)
+{
+    if (v != 0 && v != 1) {
+        pf_fail("%s must be true or false (got %g)", param, v);
+        return false;
+    }
+    *out = v == 1;
     return true;
 }
 
@@ -204,30 +239,33 @@ static pf_module *build_linear(pf_ctx *ctx, const double *v, const spec_arg *t)
 {
     (void)t;
     int in, out;
-    if (!as_int("linear", "in_features", v[0], 1, BIG, &in) || !as_int("linear", "out_features", v[1], 1, BIG, &out))
+    bool bias;
+    if (!as_int("in_features", v[0], 1, BIG, &in) || !as_int("out_features", v[1], 1, BIG, &out) ||
+        !as_bool("bias", v[2], &bias))
         return NULL;
-    return pf_nn_linear(ctx, in, out, v[2] != 0);
+    return pf_nn_linear(ctx, in, out, bias);
 }
 
 static pf_module *build_conv(pf_ctx *ctx, const double *v, bool transposed)
 {
-    const char *name = transposed ? "convtranspose2d" : "conv2d";
     int in, out, k, stride, padding, dilation, groups, output_padding = 0;
     /* conv2d:          in, out, kernel_size, stride, padding, dilation, groups, bias
-     * convtranspose2d: in, out, kernel_size, stride, padding, output_padding, groups, bias, + dilation in v[7] */
-    if (!as_int(name, "in_channels", v[0], 1, BIG, &in) || !as_int(name, "out_channels", v[1], 1, BIG, &out) ||
-        !as_int(name, "kernel_size", v[2], 1, 1024, &k) || !as_int(name, "stride", v[3], 1, 1024, &stride) ||
-        !as_int(name, "padding", v[4], 0, 1024, &padding))
+     * convtranspose2d: in, out, kernel_size, stride, padding, output_padding, groups, bias, + dilation in v[8] */
+    if (!as_int("in_channels", v[0], 1, BIG, &in) || !as_int("out_channels", v[1], 1, BIG, &out) ||
+        !as_int("kernel_size", v[2], 1, 1024, &k) || !as_int("stride", v[3], 1, 1024, &stride) ||
+        !as_int("padding", v[4], 0, 1024, &padding))
         return NULL;
     if (transposed) {
-        if (!as_int(name, "output_padding", v[5], 0, 1024, &output_padding) ||
-            !as_int(name, "groups", v[6], 1, 1, &groups) || !as_int(name, "dilation", v[8], 1, 1024, &dilation))
+        if (!as_int("output_padding", v[5], 0, 1024, &output_padding) ||
+            !as_int("groups", v[6], 1, 1, &groups) || !as_int("dilation", v[8], 1, 1024, &dilation))
             return NULL;
-    } else if (!as_int(name, "dilation", v[5], 1, 1024, &dilation) || !as_int(name, "groups", v[6], 1, 1, &groups)) {
+    } else if (!as_int("dilation", v[5], 1, 1024, &dilation) || !as_int("groups", v[6], 1, 1, &groups)) {
         return NULL;
     }
-    double bias = v[7];
-    pf_conv_opts o = {stride, padding, dilation, output_padding, bias == 0};
+    bool bias;
+    if (!as_bool("bias", v[7], &bias))
+        return NULL;
+    pf_conv_opts o = {stride, padding, dilation, output_padding, !bias};
     return transposed ? pf_nn_conv_transpose2d(ctx, in, out, k, &o) : pf_nn_conv2d(ctx, in, out, k, &o);
 }
 
@@ -240,13 +278,12 @@ static pf_module *build_conv_transpose2d(pf_ctx *ctx, const double *v, const spe
 
 static pf_module *build_pool(pf_ctx *ctx, const double *v, bool max)
 {
-    const char *name = max ? "maxpool2d" : "avgpool2d";
     int k, stride = 0, padding, dilation = 1, ceil = 0;
-    if (!as_int(name, "kernel_size", v[0], 1, 1024, &k) ||
-        (!isnan(v[1]) && !as_int(name, "stride", v[1], 1, 1024, &stride)) ||
-        !as_int(name, "padding", v[2], 0, 1024, &padding))
+    if (!as_int("kernel_size", v[0], 1, 1024, &k) ||
+        (!isnan(v[1]) && !as_int("stride", v[1], 1, 1024, &stride)) ||
+        !as_int("padding", v[2], 0, 1024, &padding))
         return NULL;
-    if (max && (!as_int(name, "dilation", v[3], 1, 1, &dilation) || !as_int(name, "ceil_mode", v[4], 0, 0, &ceil)))
+    if (max && (!as_int("dilation", v[3], 1, 1, &dilation) || !as_int("ceil_mode", v[4], 0, 0, &ceil)))
         return NULL;
     return max ? pf_nn_max_pool2d(ctx, k, stride, padding) : pf_nn_avg_pool2d(ctx, k, stride, padding);
 }
@@ -260,12 +297,12 @@ static pf_module *build_adaptive_avg_pool2d(pf_ctx *ctx, const double *v, const 
     double vh = v[0], vw = v[0];
     if (t && t->tuple) {
         if (t->count != 2)
-            return pf_fail("pf_model_from_spec: adaptiveavgpool2d: output_size must be one number or a pair");
+            return pf_fail("output_size must be one number or a pair");
         vh = t->value[0];
         vw = t->value[1];
     }
-    if (!as_int("adaptiveavgpool2d", "output_size", vh, 1, 4096, &h) ||
-        !as_int("adaptiveavgpool2d", "output_size", vw, 1, 4096, &w))
+    if (!as_int("output_size", vh, 1, 4096, &h) ||
+        !as_int("output_size", vw, 1, 4096, &w))
         return NULL;
     return pf_nn_adaptive_avg_pool2d(ctx, h, w);
 }
@@ -273,10 +310,10 @@ static pf_module *build_adaptive_avg_pool2d(pf_ctx *ctx, const double *v, const 
 static pf_module *build_batch_norm(pf_ctx *ctx, const double *v, bool two_d)
 {
     int features;
-    if (!as_int(two_d ? "batchnorm2d" : "batchnorm1d", "num_features", v[0], 1, BIG, &features))
+    if (!as_int("num_features", v[0], 1, BIG, &features))
         return NULL;
     if (!(v[1] > 0) || !(v[2] >= 0 && v[2] <= 1))
-        return pf_fail("pf_model_from_spec: batchnorm: eps must be positive and momentum in [0, 1]");
+        return pf_fail("eps must be positive and momentum in [0, 1]");
     pf_module *m = two_d ? pf_nn_batch_norm2d(ctx, features) : pf_nn_batch_norm1d(ctx, features);
     if (m) {
         m->farg[0] = v[1];
@@ -295,6 +332,9 @@ static pf_module *build_sigmoid(pf_ctx *ctx, const double *v, const spec_arg *t)
 static pf_module *build_leaky_relu(pf_ctx *ctx, const double *v, const spec_arg *t)
 {
     (void)t;
+    /* Fix (tests): leakyrelu(None) made a layer with a NaN slope. */
+    if (!isfinite(v[0]))
+        return pf_fail("negative_slope must be a number (got %g)", v[0]);
     return pf_nn_leaky_relu(ctx, v[0]);
 }
 
@@ -302,8 +342,8 @@ static pf_module *build_flatten(pf_ctx *ctx, const double *v, const spec_arg *t)
 {
     (void)t;
     int start, end;
-    if (!as_int("flatten", "start_dim", v[0], -PF_MAX_DIMS, PF_MAX_DIMS - 1, &start) ||
-        !as_int("flatten", "end_dim", v[1], -PF_MAX_DIMS, PF_MAX_DIMS - 1, &end))
+    if (!as_int("start_dim", v[0], -PF_MAX_DIMS, PF_MAX_DIMS - 1, &start) ||
+        !as_int("end_dim", v[1], -PF_MAX_DIMS, PF_MAX_DIMS - 1, &end))
         return NULL;
     return pf_nn_flatten(ctx, start, end);
 }
@@ -311,14 +351,14 @@ static pf_module *build_flatten(pf_ctx *ctx, const double *v, const spec_arg *t)
 static pf_module *build_unflatten(pf_ctx *ctx, const double *v, const spec_arg *t)
 {
     int dim;
-    if (!as_int("unflatten", "dim", v[0], -PF_MAX_DIMS, PF_MAX_DIMS - 1, &dim))
+    if (!as_int("dim", v[0], -PF_MAX_DIMS, PF_MAX_DIMS - 1, &dim))
         return NULL;
     if (!t || !t->tuple)
-        return pf_fail("pf_model_from_spec: unflatten: unflattened_size must be a tuple such as (1,28,28)");
+        return pf_fail("unflattened_size must be a tuple such as (1,28,28)");
     int64_t sizes[SPEC_MAX_TUPLE];
     for (int i = 0; i < t->count; i++) {
         int s;
-        if (!as_int("unflatten", "unflattened_size", t->value[i], -1, BIG, &s))
+        if (!as_int("unflattened_size", t->value[i], -1, BIG, &s))
             return NULL;
         sizes[i] = s;
     }
@@ -347,6 +387,23 @@ static const layer_kind kinds[] = {
     {"unflatten", {"dim", "unflattened_size"}, 2, {0, 0}, build_unflatten},
 };
 
+/* Fix (tests): keys are read by read_name, which lower-cases them and drops
+ * underscores, so "kernel_size=3" arrived as "kernelsize" and never matched
+ * PyTorch's "kernel_size": every keyword with an underscore was rejected as
+ * unknown. Parameter names are now compared the same way. */
+static bool same_name(const char *param, const char *key)
+{
+    for (;; param++) {
+        if (*param == '_')
+            continue;
+        if (*param != *key)
+            return false;
+        if (!*param)
+            return true;
+        key++;
+    }
+}
+
 /* Fills v[] with each parameter's value; *tuple_arg is the argument given
  * as a tuple (for the layers that take one). v[8] carries convtranspose2d's
  * trailing dilation keyword. */
@@ -364,6 +421,12 @@ static bool bind_arguments(const layer_kind *kind, const spec_layer *layer, int 
         const spec_arg *arg = &layer->args[a];
         int slot = -1;
         if (!arg->key[0]) {
+            /* Fix (tests): a positional argument after a keyword one (which
+             * Python refuses) silently took the slot of its position. */
+            if (a > 0 && layer->args[a - 1].key[0])
+                return pf_fail("pf_model_from_spec: layer %d (%s): positional argument %d follows a keyword argument",
+                               word, layer->name, a + 1),
+                       false;
             if (a >= nparams)
                 return pf_fail("pf_model_from_spec: layer %d (%s): too many arguments (at most %d)", word,
                                layer->name, nparams),
@@ -371,7 +434,7 @@ static bool bind_arguments(const layer_kind *kind, const spec_layer *layer, int 
             slot = a;
         } else {
             for (int p = 0; p < nparams && slot < 0; p++)
-                if (strcmp(kind->params[p], arg->key) == 0)
+                if (same_name(kind->params[p], arg->key))
                     slot = p;
             if (slot < 0 && strcmp(kind->name, "convtranspose2d") == 0 && strcmp(arg->key, "dilation") == 0)
                 slot = MAX_PARAMS;
@@ -380,18 +443,27 @@ static bool bind_arguments(const layer_kind *kind, const spec_layer *layer, int 
                                arg->key),
                        false;
         }
+        /* Fix (tests): the message said "argument 2 given twice"; it now names it. */
         if (given[slot])
-            return pf_fail("pf_model_from_spec: layer %d (%s): argument %d given twice", word, layer->name, slot + 1),
+            return pf_fail("pf_model_from_spec: layer %d (%s): argument '%s' given twice", word, layer->name,
+                           slot == MAX_PARAMS ? "dilation" : kind->params[slot]),
                    false;
         given[slot] = true;
         if (arg->tuple) {
-            /* A square pair (k, k) stands for k; other tuples go to the layer. */
+            /* Fix (tests): any tuple argument of adaptiveavgpool2d or unflatten
+             * was taken as the tuple parameter, so "unflatten((5,1),1)" built
+             * Unflatten(dim=5, unflattened_size=(5, 1)). Only output_size and
+             * unflattened_size take a tuple now. A square pair (k, k) stands
+             * for k anywhere else. */
+            bool takes_tuple = (strcmp(kind->name, "adaptiveavgpool2d") == 0 && slot == 0) ||
+                               (strcmp(kind->name, "unflatten") == 0 && slot == 1);
             bool square = arg->count == 2 && arg->value[0] == arg->value[1];
-            if (!square && strcmp(kind->name, "adaptiveavgpool2d") != 0 && strcmp(kind->name, "unflatten") != 0)
+            if (!takes_tuple && !square)
                 return pf_fail("pf_model_from_spec: layer %d (%s): only square sizes are supported, such as (3,3)",
                                word, layer->name),
                        false;
-            *tuple_arg = arg;
+            if (takes_tuple)
+                *tuple_arg = arg;
         }
         v[slot] = arg->value[0];
     }
@@ -401,6 +473,20 @@ static bool bind_arguments(const layer_kind *kind, const spec_layer *layer, int 
                            kind->params[p]),
                    false;
     return true;
+}
+
+/* The number of elements of a layer's parameters and buffers, from its
+ * arguments before they are checked (a nonsensical result, NaN or negative,
+ * belongs to arguments that the layer's build function rejects). */
+static double state_elements(const layer_kind *kind, const double *v)
+{
+    if (kind->build == build_linear)
+        return v[0] * v[1] + v[1];
+    if (kind->build == build_conv2d || kind->build == build_conv_transpose2d)
+        return v[0] * v[1] * v[2] * v[2] + v[1];
+    if (kind->build == build_batch_norm1d || kind->build == build_batch_norm2d)
+        return 4 * v[0] + 1;
+    return 0;
 }
 
 static const char *lecture_cnn =
@@ -424,6 +510,7 @@ pf_module *pf_model_from_spec(pf_ctx *params, const char *spec)
     if (!layers)
         return NULL;
     int n = 0;
+    double total = 0; /* state elements of the layers so far */
     scanner s = {spec, 0, 0};
     for (;;) {
         skip_space(&s);
@@ -436,7 +523,7 @@ pf_module *pf_model_from_spec(pf_ctx *params, const char *spec)
         if (!parse_layer(&s, &layer))
             return NULL;
         if (spec[s.pos] && !isspace((unsigned char)spec[s.pos])) {
-            fail_at(&s, "expected a space between layers");
+            fail_at(&s, spec[s.pos] == ')' ? "unbalanced ')'" : "expected a space between layers");
             return NULL;
         }
         const layer_kind *kind = NULL;
@@ -452,6 +539,13 @@ pf_module *pf_model_from_spec(pf_ctx *params, const char *spec)
         const spec_arg *tuple_arg;
         if (!bind_arguments(kind, &layer, s.word, v, &tuple_arg))
             return NULL;
+        double elements = state_elements(kind, v);
+        if (elements > 0)
+            total += elements;
+        if (total > SPEC_MAX_ELEMENTS)
+            return pf_fail("pf_model_from_spec: layer %d (%s): the model would have more than %.0f parameters and "
+                           "buffers (%.3g)",
+                           s.word, layer.name, SPEC_MAX_ELEMENTS, total);
         pf_module *m = kind->build(params, v, tuple_arg);
         if (!m) {
             pf_error_prefix("pf_model_from_spec: layer %d (%s): ", s.word, layer.name);
