@@ -16,10 +16,47 @@
 /* In lecture order. Each entry: name, section, the slide it reproduces
  * (quoted on the page), and its function. */
 const lecture_experiment lecture_experiments[] = {
+    {"losses", "Fonctions de perte",
+     "Les deux fonctions de perte standards sont la \"mean square error\" pour la régression, "
+     "L(w) = 1/(ND) Σ_n Σ_d (f_d(x_n; w) - y_{n,d})², et la \"cross entropy\" pour la classification, "
+     "L(w) = 1/N Σ_n log(e^{f_{y_n}(x_n; w)} / Σ_y e^{f_y(x_n; w)}).",
+     lecture_losses},
     {"activations", "Modèles linéaires",
      "Les fonctions d'activation classiques : la tangente hyperbolique tanh(x) = 2/(1+e^(-2x)) - 1 et la "
      "\"rectified linear unit\" (ReLU) max(0, x).",
      lecture_activations},
+    {"separable", "Modèles linéaires",
+     "Un perceptron x ↦ σ(wᵀx + b) ne peut évidemment représenter qu'une classe limitée de fonctions, et par "
+     "exemple ne peut classer correctement que des populations linéairement séparables.",
+     lecture_separable},
+    {"xor", "\"ou exclusif\"",
+     "Le \"ou exclusif\" peut être calculé en pré-traitant l'entrée pour rendre les données linéairement "
+     "séparables : Φ : (x_u, x_v) ↦ (x_u, x_v, x_u x_v).",
+     lecture_xor},
+    {"approx", "Approximation universelle",
+     "Il est possible d'approcher toute fonction continue sur un compact ψ : [0, 1]^D → R avec un réseau à une "
+     "couche cachée x ↦ ω · σ(wx + b), où b ∈ R^K, w ∈ R^{K×D} et ω ∈ R^K.",
+     lecture_approx},
+    {"mlp", "MLP",
+     "Un modèle de ce type est appelé un Multi-Layer Perceptron (MLP) : f = nn.Sequential(nn.Linear(3, 9), "
+     "nn.ReLU(), nn.Linear(9, 2), nn.ReLU(), nn.Linear(2, 2)) ; for t in f.parameters(): print(t.size()).",
+     lecture_mlp},
+    {"conv1d", "Couches convolutionnelles",
+     "Une convolution peut implémenter un opérateur différentiel, e.g. (0, 0, 0, 0, 1, 2, 3, 4, 4, 4, 4) ⊛ "
+     "(-1, 1) = (0, 0, 0, 1, 1, 1, 1, 0, 0, 0), ou un simple détecteur de motif ; le même concept peut être "
+     "généralisé à un signal 2d multi-canaux. Un modèle linéaire d'une image 256 × 256 couleur vers un signal "
+     "similaire demanderait (256 × 256 × 3)² ≃ 3.87e+10 paramètres.",
+     lecture_conv1d},
+    {"descent", "Entraînement",
+     "La descente de gradient w_{t+1} = w_t - η ∇L(w_t) \"suit la pente maximale\" ; elle mène [la plupart "
+     "du temps] à un minimum local, qui dépend fortement de w_0 et η (η = 0.125, η = 0.5).",
+     lecture_descent},
+    {"autograd", "Différentiation automatique",
+     "PyTorch enregistre dynamiquement les séquences de calculs tensoriels et permet de calculer n'importe "
+     "quel gradient : t = torch.tensor([1., 2., 4.]).requires_grad_(); a = t.pow(2).sum(); "
+     "torch.autograd.grad(a, (t,)) donne (tensor([2., 4., 8.]),). Puis h = tanh(w1 @ x + b1), "
+     "y = tanh(w2 @ h + b2), loss = (y - target).pow(2).mean().",
+     lecture_autograd},
 };
 const int lecture_experiment_count = (int)(sizeof lecture_experiments / sizeof *lecture_experiments);
 

@@ -35,6 +35,7 @@ struct plot {
     const char *legend_symbols[MAX_LEGEND];
     char legend_store[MAX_LEGEND][128];
     double xmin, xmax, ymin, ymax;
+    bool log_x, log_y;      /* the panel's axes are logarithmic: data are drawn at log10 */
 };
 
 static int color_index(int c) { return (c >= 0 && c < PLOT_COLORS ? c : 0) + 1; }
@@ -103,7 +104,7 @@ static void start(plot *p)
 }
 
 static void axes(plot *p, double xmin, double xmax, double ymin, double ymax, const char *xlabel,
-                 const char *ylabel, const char *title, bool log_y)
+                 const char *ylabel, const char *title, bool log_x, bool log_y)
 {
     if (!p)
         return;
@@ -113,30 +114,53 @@ static void axes(plot *p, double xmin, double xmax, double ymin, double ymax, co
     p->xmax = xmax;
     p->ymin = ymin;
     p->ymax = ymax;
+    p->log_x = log_x;
+    p->log_y = log_y;
     pladv(0);
     plvsta();
     plcol0(color_index(PLOT_BLACK));
     plschr(0, 0.9);
-    if (log_y) {
-        plwind(xmin, xmax, log10(ymin), log10(ymax));
-        plbox("bcnst", 0, 0, "bcnstl", 0, 0);
-    } else {
-        plwind(xmin, xmax, ymin, ymax);
-        plbox("bcnst", 0, 0, "bcnstv", 0, 0);
-    }
+    plwind(log_x ? log10(xmin) : xmin, log_x ? log10(xmax) : xmax, log_y ? log10(ymin) : ymin,
+           log_y ? log10(ymax) : ymax);
+    plbox(log_x ? "bcnstl" : "bcnst", 0, 0, log_y ? "bcnstlv" : "bcnstv", 0, 0);
     pllab(xlabel ? xlabel : "", ylabel ? ylabel : "", title ? title : "");
 }
 
 void plot_axes(plot *p, double xmin, double xmax, double ymin, double ymax, const char *xlabel, const char *ylabel,
                const char *title)
 {
-    axes(p, xmin, xmax, ymin, ymax, xlabel, ylabel, title, false);
+    axes(p, xmin, xmax, ymin, ymax, xlabel, ylabel, title, false, false);
 }
 
 void plot_axes_log_y(plot *p, double xmin, double xmax, double ymin, double ymax, const char *xlabel,
                      const char *ylabel, const char *title)
 {
-    axes(p, xmin, xmax, ymin, ymax, xlabel, ylabel, title, true);
+    axes(p, xmin, xmax, ymin, ymax, xlabel, ylabel, title, false, true);
+}
+
+void plot_axes_log_xy(plot *p, double xmin, double xmax, double ymin, double ymax, const char *xlabel,
+                      const char *ylabel, const char *title)
+{
+    axes(p, xmin, xmax, ymin, ymax, xlabel, ylabel, title, true, true);
+}
+
+/* The n points in the panel's drawing coordinates (log10 on a logarithmic
+ * axis), in u and v (malloc'ed; free both). False if out of memory. */
+static bool to_panel(plot *p, int n, const double *x, const double *y, PLFLT **u, PLFLT **v)
+{
+    *u = malloc(sizeof **u * (size_t)n);
+    *v = malloc(sizeof **v * (size_t)n);
+    if (!*u || !*v) {
+        free(*u);
+        free(*v);
+        p->failed = true;
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        (*u)[i] = p->log_x ? log10(x[i]) : x[i];
+        (*v)[i] = p->log_y ? log10(y[i]) : y[i];
+    }
+    return true;
 }
 
 static void add_legend(plot *p, const char *text, int color, bool line, int style, int symbol)
@@ -159,12 +183,15 @@ static void add_legend(plot *p, const char *text, int color, bool line, int styl
 
 static void line(plot *p, int n, const double *x, const double *y, int color, const char *legend, int style)
 {
-    if (!p || !p->started || n < 2)
+    PLFLT *u, *v;
+    if (!p || !p->started || n < 2 || !to_panel(p, n, x, y, &u, &v))
         return;
     plcol0(color_index(color));
     pllsty(style);
     plwidth(2);
-    plline(n, x, y);
+    plline(n, u, v);
+    free(u);
+    free(v);
     pllsty(1);
     plwidth(1);
     add_legend(p, legend, color, true, style, 0);
@@ -182,12 +209,15 @@ void plot_dashed_line(plot *p, int n, const double *x, const double *y, int colo
 
 void plot_points(plot *p, int n, const double *x, const double *y, int color, int symbol, const char *legend)
 {
-    if (!p || !p->started || n < 1)
+    PLFLT *u, *v;
+    if (!p || !p->started || n < 1 || !to_panel(p, n, x, y, &u, &v))
         return;
     static const int codes[] = {850, 228, 840, 841}; /* Hershey: dot, cross, circle, square */
     plcol0(color_index(color));
     plssym(0, 0.8);
-    plsym(n, x, y, codes[symbol >= 0 && symbol < 4 ? symbol : 0]);
+    plsym(n, u, v, codes[symbol >= 0 && symbol < 4 ? symbol : 0]);
+    free(u);
+    free(v);
     add_legend(p, legend, color, false, 1, symbol);
 }
 
@@ -252,17 +282,22 @@ void plot_regions(plot *p, int nx, int ny, const double *z, int color_positive, 
     plbox("bcst", 0, 0, "bcst", 0, 0);
 }
 
-void plot_legend(plot *p)
+void plot_legend(plot *p) { plot_legend_at(p, PLOT_TOP_RIGHT); }
+
+void plot_legend_at(plot *p, int corner)
 {
     if (!p || !p->started || p->n_legend == 0)
         return;
+    PLINT position = PL_POSITION_INSIDE;
+    position |= corner == PLOT_BOTTOM_LEFT || corner == PLOT_BOTTOM_RIGHT ? PL_POSITION_BOTTOM : PL_POSITION_TOP;
+    position |= corner == PLOT_TOP_LEFT || corner == PLOT_BOTTOM_LEFT ? PL_POSITION_LEFT : PL_POSITION_RIGHT;
     PLFLT w, h;
     PLINT box_colors[MAX_LEGEND] = {0}, box_patterns[MAX_LEGEND] = {0};
     PLFLT box_scales[MAX_LEGEND] = {0}, box_widths[MAX_LEGEND] = {0};
     PLINT text_colors[MAX_LEGEND];
     for (int i = 0; i < p->n_legend; i++)
         text_colors[i] = color_index(PLOT_BLACK);
-    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE,
+    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, position,
              0.02, 0.02, 0.08, 0, color_index(PLOT_GREY), 1, 0, 0, p->n_legend, p->legend_opt, 1.0, 0.8, 2.0, 0,
              text_colors, p->legend_text, box_colors, box_patterns, box_scales, box_widths, p->legend_color,
              p->legend_style, p->legend_width, p->legend_symbol_color, p->legend_symbol_scale,

@@ -28,11 +28,15 @@ plot *plot_open(const char *png_path, int width, int height);
 /* Splits the page into cols x rows panels; plot_axes then starts the next
  * panel. Call right after plot_open. */
 void plot_panels(plot *p, int cols, int rows);
-/* Starts a panel: data ranges, axis labels and title. log_y: logarithmic y. */
+/* Starts a panel: data ranges, axis labels and title. _log_y: logarithmic
+ * y, _log_xy: both axes logarithmic (ranges and data are given as they are,
+ * positive on a logarithmic axis). */
 void plot_axes(plot *p, double xmin, double xmax, double ymin, double ymax, const char *xlabel,
                const char *ylabel, const char *title);
 void plot_axes_log_y(plot *p, double xmin, double xmax, double ymin, double ymax, const char *xlabel,
                      const char *ylabel, const char *title);
+void plot_axes_log_xy(plot *p, double xmin, double xmax, double ymin, double ymax, const char *xlabel,
+                      const char *ylabel, const char *title);
 /* A curve; legend may be NULL. Dashed for style 1. */
 void plot_line(plot *p, int n, const double *x, const double *y, int color, const char *legend);
 void plot_dashed_line(plot *p, int n, const double *x, const double *y, int color, const char *legend);
@@ -44,8 +48,11 @@ void plot_contour(plot *p, int nx, int ny, const double *z, int nlevels, const d
 /* Fills the regions of a nx x ny grid where z > 0 and z <= 0 in two light
  * colours (a classifier's decision regions). */
 void plot_regions(plot *p, int nx, int ny, const double *z, int color_positive, int color_negative);
-/* Draws the legend of the curves and points given so far in this panel. */
+/* Draws the legend of the curves and points given so far in this panel, in
+ * its top right corner (plot_legend) or in another corner. */
+enum { PLOT_TOP_RIGHT, PLOT_TOP_LEFT, PLOT_BOTTOM_RIGHT, PLOT_BOTTOM_LEFT };
 void plot_legend(plot *p);
+void plot_legend_at(plot *p, int corner);
 /* Writes the file. False if something failed. */
 bool plot_close(plot *p);
 
