@@ -35,6 +35,10 @@ typedef struct cli_command {
  * was printed (exit 0), -1 after printing an error (exit 2). */
 int cli_parse(const cli_command *cmd, int argc, char **argv, const char **positional, int *n_positional);
 void cli_print_help(const cli_command *cmd);
+/* The largest --threads accepted: far more threads than that made OpenMP
+ * crash (--threads 100000 ended in a segmentation fault). */
+#define CLI_MAX_THREADS 1024
+
 /* Prints "profond CMD: <pf_error()>" (or msg) to stderr; returns 1. */
 int cli_fail(const char *cmd, const char *msg);
 

@@ -31,6 +31,11 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "profond eval: --weights FILE is required\n");
         return 2;
     }
+    /* A negative count was ignored, and a huge one crashed OpenMP. */
+    if (threads < 0 || threads > CLI_MAX_THREADS) {
+        fprintf(stderr, "profond eval: --threads must be between 0 (all cores) and %d\n", CLI_MAX_THREADS);
+        return 2;
+    }
     if (threads > 0)
         pf_set_num_threads((int)threads);
     pf_ctx *ctx = pf_ctx_new(0);

@@ -45,6 +45,11 @@ int cmd_lecture(int argc, char **argv)
         fprintf(stderr, "profond lecture: --epochs, --seed and --threads cannot be negative\n");
         return 2;
     }
+    /* As in train, eval and predict: a huge count crashed OpenMP. */
+    if (threads > CLI_MAX_THREADS) {
+        fprintf(stderr, "profond lecture: --threads must be at most %d\n", CLI_MAX_THREADS);
+        return 2;
+    }
     if (threads > 0)
         pf_set_num_threads((int)threads);
     if (strcmp(positional[0], "all") == 0) {

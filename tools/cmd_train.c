@@ -3,12 +3,14 @@
  * and prints, after each epoch, the mean training loss, the test error and
  * the time the epoch took.
  */
+#include <math.h>
+
 #include "cli.h"
 
 int cmd_train(int argc, char **argv)
 {
     train_config c = {.model = "lecture-cnn", .data = "mnist", .epochs = 10, .batch = 100, .seed = 0,
-                      .optim = "sgd", .lr = -1, .momentum = 0};
+                      .optim = "sgd", .lr = NAN, .momentum = 0};
     bool json = false;
     const char *save = NULL;
     const cli_option options[] = {
@@ -34,7 +36,9 @@ int cmd_train(int argc, char **argv)
     int parsed = cli_parse(&cmd, argc, argv, positional, &n);
     if (parsed)
         return parsed > 0 ? 0 : 2;
-    if (c.lr < 0)
+    /* NAN marks "not given" (the parser refuses non-finite values): a sentinel
+     * of -1 made `--lr -1` silently train with the default rate. */
+    if (isnan(c.lr))
         c.lr = c.optim[0] == 'a' ? 1e-3 : 1e-2;
     c.json = json;
     c.save = save;

@@ -52,7 +52,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; i++)
         if (strcmp(name, subcommands[i].name) == 0)
             return subcommands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "profond: unknown command '%s'\n", name);
-    usage(stderr);
+    /* One line, as every other error (the list of commands is in --help). */
+    fprintf(stderr, "profond: unknown command '%s' (see profond --help)\n", name);
     return 2;
 }

@@ -121,8 +121,9 @@ static double train_epoch(const char *cmd, const train_config *c, int epoch, pf_
         if (!isfinite(value)) {
             if (bar)
                 fputc('\n', stderr);
-            fprintf(stderr, "profond %s: the loss became %g at epoch %d, batch %lld; try a smaller --lr\n", cmd,
-                    value, epoch, (long long)done + 1);
+            /* "nan" or "inf" by name: %g printed "-nan" for a negative NaN. */
+            fprintf(stderr, "profond %s: the loss became %s at epoch %d, batch %lld; try a smaller --lr\n", cmd,
+                    isnan(value) ? "nan" : "inf", epoch, (long long)done + 1);
             return NAN;
         }
         loss_sum += value;
@@ -145,6 +146,10 @@ int run_training(const char *cmd, const train_config *c)
                         "--seed cannot be negative\n", cmd);
         return 1;
     }
+    if (c->threads > CLI_MAX_THREADS) {
+        fprintf(stderr, "profond %s: --threads must be at most %d\n", cmd, CLI_MAX_THREADS);
+        return 1;
+    }
     if (c->threads > 0)
         pf_set_num_threads((int)c->threads);
     pf_manual_seed((uint64_t)c->seed);
@@ -158,6 +163,12 @@ int run_training(const char *cmd, const train_config *c)
         goto done;
     }
     pf_module *model = pf_model_from_spec(params, c->model);
+    /* A model without parameters failed in pf_backward with a message about
+     * requires_grad that did not say what was wrong with the model. */
+    if (model && pf_module_num_parameters(model) == 0) {
+        fprintf(stderr, "profond %s: the model '%s' has no parameters to train\n", cmd, c->model);
+        goto done;
+    }
     pf_optim *opt = model ? make_optimizer(cmd, params, model, c) : NULL;
     pf_loader *loader = pf_loader_new(data_ctx, &train,
                                       (pf_loader_opts){.batch_size = c->batch, .shuffle = true,
