@@ -113,7 +113,11 @@ static int collect(pf_module *root, pf_module *m, const char *prefix, bool param
     }
     for (int c = 0; c < m->n_children; c++) {
         char child_prefix[256];
-        snprintf(child_prefix, sizeof child_prefix, "%s%d.", prefix, c);
+        int len = snprintf(child_prefix, sizeof child_prefix, "%s%d.", prefix, c);
+        if (len < 0 || len >= (int)sizeof child_prefix) {
+            pf_fail("%s: modules nested too deeply for their state names", root->ops->kind);
+            return -1;
+        }
         at = collect(root, m->children[c], child_prefix, params_only, list, at);
         if (at < 0)
             return -1;

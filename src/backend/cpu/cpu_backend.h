@@ -59,4 +59,18 @@ bool pf_cpu_sgd_step(pf_dtype dtype, int64_t n, void *param, const void *grad, v
 bool pf_cpu_adam_step(pf_dtype dtype, int64_t n, void *param, const void *grad, void *exp_avg, void *exp_avg_sq,
                       const pf_adam_step_args *args);
 
+/* Scratch memory of the calling OpenMP thread (cpu_scratch.c): buffer
+ * `slot`, at least `bytes` long, 64-byte aligned, kept between calls and
+ * grown when needed; its contents do not survive the next call with the
+ * same slot. Take it at the level of the parallel loop whose thread uses it.
+ * NULL with an error when out of memory. */
+#define PF_CPU_SCRATCH_SLOTS 4
+void *pf_cpu_scratch(int slot, size_t bytes);
+/* Bytes held by all scratch buffers. */
+size_t pf_cpu_scratch_bytes(void);
+
+/* The thread count of the CPU kernels (cpu_threads.c); BLAS itself always runs
+ * on one thread, called from the kernels' own OpenMP threads. */
+int pf_cpu_threads(void);
+
 #endif

@@ -1,22 +1,17 @@
 /*
  * cpu_conv.c — CPU kernels of 2-D convolution (forward, gradient with
  * respect to the input, and with respect to the weight and bias) for float
- * and double: im2col into a scratch matrix and one BLAS product per chunk of
- * images; loops in cpu_conv.inc.
- *
- * Scratch comes from malloc for now and is capped (conv_scratch_limit
- * elements): a batch whose columns would not fit is processed in chunks of
- * images, in order.
+ * and double: im2col into per-thread scratch and one BLAS product per chunk
+ * of images; loops in cpu_conv.inc.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/cpu_types.h"
 
-/* 2^23 elements (32 MB of float): the lecture CNN's layers take a whole
- * batch of 100 images in one chunk. */
-#define CONV_DEFAULT_SCRATCH_LIMIT ((int64_t)1 << 23)
+/* About 2^20 column elements (4 MB of float) per chunk: a chunk's columns
+ * stay in cache, and a batch of 100 lecture-CNN images makes two chunks. */
+#define CONV_DEFAULT_SCRATCH_LIMIT ((int64_t)1 << 20)
 
 static int64_t conv_scratch_limit = CONV_DEFAULT_SCRATCH_LIMIT;
 
@@ -25,14 +20,22 @@ void pf_cpu_conv_set_scratch_limit(int64_t elements)
     conv_scratch_limit = elements > 0 ? elements : CONV_DEFAULT_SCRATCH_LIMIT;
 }
 
-/* How many of n images fit in the scratch limit when each needs per_image
- * elements (at least one, at most n). */
-static int64_t conv_images_per_chunk(int64_t n, int64_t per_image)
+/* Cuts the n images into *nchunks chunks of *per images (the last may be
+ * smaller), as even as possible, each about conv_scratch_limit column
+ * elements. Depends on the shape only. */
+static void conv_plan(const pf_conv2d_geom *g, int64_t *nchunks, int64_t *per)
 {
-    int64_t chunk = per_image > 0 ? conv_scratch_limit / per_image : n;
-    if (chunk > n)
-        chunk = n;
-    return chunk > 0 ? chunk : 1;
+    int64_t per_image = g->c_in * g->k_h * g->k_w * g->h_out * g->w_out;
+    int64_t total = g->n * (per_image > 0 ? per_image : 1);
+    int64_t count = (total + conv_scratch_limit - 1) / conv_scratch_limit;
+    if (count > g->n)
+        count = g->n;
+    if (count < 1)
+        count = 1;
+    *per = (g->n + count - 1) / count;
+    if (*per < 1)
+        *per = 1;
+    *nchunks = g->n > 0 ? (g->n + *per - 1) / *per : 0;
 }
 
 /* The outputs o in [*lo, *hi) of 0 .. count-1 whose input position

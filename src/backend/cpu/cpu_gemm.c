@@ -1,10 +1,22 @@
 /*
- * cpu_gemm.c — matrix products on the CPU through CBLAS (OpenBLAS), one
- * call per batch item.
+ * cpu_gemm.c — matrix products on the CPU through CBLAS (OpenBLAS).
+ *
+ * BLAS runs single-threaded (cpu_threads.c sets it so); the parallelism is
+ * profond's own OpenMP threads, the same pool as every other kernel, so the
+ * two never compete for the cores. A large product called outside a parallel
+ * region is cut into as many slices of rows or columns of C as there are
+ * threads, each a single-threaded BLAS call; batched products run their
+ * items in parallel. Inside a parallel region (a kernel already split its
+ * work) a product is one plain call.
  */
+#include <omp.h>
+
 #include <cblas.h>
 
 #include "backend/cpu/cpu_backend.h"
+
+/* Below this many multiply-adds a product runs on one thread. */
+#define PARALLEL_MIN_WORK ((int64_t)1 << 20)
 
 /* C = beta * C, for the k = 0 case that BLAS may not handle. */
 static void scale_c(const pf_gemm_args *g, int64_t i)
@@ -22,27 +34,69 @@ static void scale_c(const pf_gemm_args *g, int64_t i)
         }
 }
 
+/* Rows r0..r0+m-1 and columns c0..c0+n-1 of batch item i's C, one call. */
+static void gemm_block(const pf_gemm_args *g, int64_t i, int64_t r0, int64_t m, int64_t c0, int64_t n)
+{
+    if (m <= 0 || n <= 0)
+        return;
+    enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans;
+    enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
+    /* Row r of op(A) starts at A + r*lda (or column r of A when transposed);
+     * column c of op(B) at B + c (or row c of B when transposed). */
+    int64_t a_at = i * g->stride_a + (g->trans_a ? r0 : r0 * g->lda);
+    int64_t b_at = i * g->stride_b + (g->trans_b ? c0 * g->ldb : c0);
+    int64_t c_at = i * g->stride_c + r0 * g->ldc + c0;
+    if (g->dtype == PF_F32)
+        cblas_sgemm(CblasRowMajor, ta, tb, (blasint)m, (blasint)n, (blasint)g->k, (float)g->alpha,
+                    (const float *)g->a + a_at, (blasint)g->lda, (const float *)g->b + b_at, (blasint)g->ldb,
+                    (float)g->beta, (float *)g->c + c_at, (blasint)g->ldc);
+    else
+        cblas_dgemm(CblasRowMajor, ta, tb, (blasint)m, (blasint)n, (blasint)g->k, g->alpha,
+                    (const double *)g->a + a_at, (blasint)g->lda, (const double *)g->b + b_at, (blasint)g->ldb,
+                    g->beta, (double *)g->c + c_at, (blasint)g->ldc);
+}
+
+/* One batch item, sliced over the threads when it is worth it. */
+static void gemm_item(const pf_gemm_args *g, int64_t i)
+{
+    if (g->k == 0) {
+        scale_c(g, i);
+        return;
+    }
+    int threads = pf_cpu_threads();
+    if (omp_in_parallel() || threads < 2 || g->m * g->n * g->k < PARALLEL_MIN_WORK) {
+        gemm_block(g, i, 0, g->m, 0, g->n);
+        return;
+    }
+    /* Slice the longer side of C in multiples of 16. */
+    bool by_rows = g->m > g->n;
+    int64_t size = by_rows ? g->m : g->n;
+    int64_t per = ((size + threads - 1) / threads + 15) / 16 * 16;
+    int64_t slices = (size + per - 1) / per;
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t s = 0; s < slices; s++) {
+        int64_t lo = s * per, len = size - lo < per ? size - lo : per;
+        if (by_rows)
+            gemm_block(g, i, lo, len, 0, g->n);
+        else
+            gemm_block(g, i, 0, g->m, lo, len);
+    }
+}
+
 bool pf_cpu_gemm(const pf_gemm_args *g)
 {
     if (g->m == 0 || g->n == 0)
         return true;
-    enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans;
-    enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
-    for (int64_t i = 0; i < g->batch; i++) {
-        if (g->k == 0) {
-            scale_c(g, i);
-            continue;
-        }
-        if (g->dtype == PF_F32)
-            cblas_sgemm(CblasRowMajor, ta, tb, (blasint)g->m, (blasint)g->n, (blasint)g->k, (float)g->alpha,
-                        (const float *)g->a + i * g->stride_a, (blasint)g->lda,
-                        (const float *)g->b + i * g->stride_b, (blasint)g->ldb, (float)g->beta,
-                        (float *)g->c + i * g->stride_c, (blasint)g->ldc);
-        else
-            cblas_dgemm(CblasRowMajor, ta, tb, (blasint)g->m, (blasint)g->n, (blasint)g->k, g->alpha,
-                        (const double *)g->a + i * g->stride_a, (blasint)g->lda,
-                        (const double *)g->b + i * g->stride_b, (blasint)g->ldb, g->beta,
-                        (double *)g->c + i * g->stride_c, (blasint)g->ldc);
+    bool spread = g->batch > 1 && !omp_in_parallel() && pf_cpu_threads() > 1 &&
+                  g->batch * g->m * g->n * (g->k ? g->k : 1) >= PARALLEL_MIN_WORK &&
+                  g->stride_c != 0;
+    if (spread) {
+#pragma omp parallel for schedule(static)
+        for (int64_t i = 0; i < g->batch; i++)
+            gemm_item(g, i);
+    } else {
+        for (int64_t i = 0; i < g->batch; i++)
+            gemm_item(g, i);
     }
     return true;
 }

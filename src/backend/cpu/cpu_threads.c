@@ -1,17 +1,20 @@
 /*
- * runtime.c — the thread count shared by the kernels (OpenMP) and BLAS.
+ * cpu_threads.c — the thread count of the CPU kernels.
  *
- * The default is PF_THREADS from the environment, else the number of cores
- * OpenMP sees. Kernels split work by shape only, so results do not depend on
- * the thread count except through BLAS, which is deterministic for a fixed
- * count.
+ * All parallel work is done by profond's OpenMP threads; OpenBLAS is set to
+ * one thread when the library loads, and the kernels call it from their own
+ * threads (two thread pools on the same cores would spin against each
+ * other). The count is PF_THREADS from the environment, else the number of
+ * cores OpenMP sees, until pf_set_num_threads changes it. Kernels split work
+ * by shape where they can, so most results do not depend on the count; with
+ * a fixed count every result is reproducible.
  */
 #include <omp.h>
 #include <stdlib.h>
 
 #include <cblas.h>
 
-#include "profond.h"
+#include "backend/cpu/cpu_backend.h"
 
 static int num_threads;
 
@@ -21,7 +24,7 @@ void pf_set_num_threads(int n)
         n = 1;
     num_threads = n;
     omp_set_num_threads(n);
-    openblas_set_num_threads(n);
+    openblas_set_num_threads(1);
 }
 
 int pf_get_num_threads(void)
@@ -33,3 +36,8 @@ int pf_get_num_threads(void)
     }
     return num_threads;
 }
+
+int pf_cpu_threads(void) { return pf_get_num_threads(); }
+
+/* Runs when the library is loaded, before any kernel. */
+__attribute__((constructor)) static void runtime_init(void) { pf_get_num_threads(); }
