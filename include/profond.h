@@ -439,6 +439,24 @@ bool pf_safetensors_save(const char *path, int n, const pf_named_tensor *tensors
 void pf_set_num_threads(int n);
 int pf_get_num_threads(void);
 
+/* Profiling: with it on, the library adds the wall time of every module's
+ * forward, every op's backward and every optimizer step to counters named
+ * after them; programs may add their own (data loading, the loss). Printed
+ * as a table sorted by time. Not thread-safe: profile one training loop. */
+typedef enum pf_profile_phase {
+    PF_PROFILE_FORWARD,
+    PF_PROFILE_BACKWARD,
+    PF_PROFILE_OTHER,
+} pf_profile_phase;
+void pf_profile_enable(bool on);
+bool pf_profile_enabled(void);
+void pf_profile_reset(void);
+/* Seconds on a monotonic clock. */
+double pf_profile_clock(void);
+/* Adds `seconds` to the counter (name, phase); name must stay valid. */
+void pf_profile_add(const char *name, pf_profile_phase phase, double seconds);
+void pf_profile_fprint(FILE *f);
+
 /* ========================================================================
  * 10. Neural-network operations
  *

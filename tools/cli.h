@@ -67,6 +67,7 @@ typedef struct train_config {
     double lr, momentum;
     const char *save;      /* NULL: do not save */
     bool json, quiet;
+    bool profile;          /* print where each epoch's time went */
     /* Called after each epoch (may be NULL). */
     void (*on_epoch)(const epoch_report *r, void *user);
     void *user;

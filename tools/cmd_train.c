@@ -25,6 +25,7 @@ int cmd_train(int argc, char **argv)
         {"seed", OPT_INT, &c.seed, "N", "seed of the initialisation and shuffling (default 0)"},
         {"save", OPT_STRING, &save, "FILE", "write the trained weights (safetensors)"},
         {"json", OPT_FLAG, &json, NULL, "one JSON object per epoch on standard output"},
+        {"profile", OPT_FLAG, &c.profile, NULL, "after each epoch, where its time went (per layer and op)"},
         {0},
     };
     const cli_command cmd = {"train", "[OPTIONS]",

@@ -107,10 +107,18 @@ static double train_epoch(const char *cmd, const train_config *c, int epoch, pf_
     int64_t total = pf_loader_num_batches(loader), done = 0;
     double loss_sum = 0, last_draw = 0;
     pf_tensor *x, *y;
+    double mark = pf_profile_clock();
     while (pf_loader_next(loader, step, &x, &y)) {
+        /* With --profile, the loop's own parts are timed here; the library
+         * times each layer's forward, each op's backward and the step. */
+        pf_profile_add("data loading", PF_PROFILE_OTHER, pf_profile_clock() - mark);
         pf_tensor *output = pf_forward(step, model, x);
+        mark = pf_profile_clock();
         pf_tensor *loss = pf_cross_entropy(step, output, y, PF_REDUCTION_MEAN);
+        pf_profile_add("CrossEntropyLoss", PF_PROFILE_FORWARD, pf_profile_clock() - mark);
+        mark = pf_profile_clock();
         pf_optim_zero_grad(opt);
+        pf_profile_add("zero_grad", PF_PROFILE_OTHER, pf_profile_clock() - mark);
         if (!pf_backward(loss) || !pf_optim_step(opt)) {
             if (bar)
                 fputc('\n', stderr);
@@ -128,7 +136,9 @@ static double train_epoch(const char *cmd, const train_config *c, int epoch, pf_
         }
         loss_sum += value;
         done++;
+        mark = pf_profile_clock();
         pf_ctx_reset(step);
+        pf_profile_add("context reset", PF_PROFILE_OTHER, pf_profile_clock() - mark);
         if (bar && (now_seconds() - last_draw > 0.1 || done == total)) {
             progress(epoch, done, total, loss_sum / (double)done);
             last_draw = now_seconds();
@@ -182,13 +192,22 @@ int run_training(const char *cmd, const train_config *c)
         printf("training %s on %s (%lld train / %lld test images), %s lr %g momentum %g, batch %lld, %d threads\n",
                c->model, train.name, (long long)train.count, (long long)test.count, c->optim, c->lr, c->momentum,
                (long long)c->batch, pf_get_num_threads());
+    pf_profile_enable(c->profile);
     for (int epoch = 1; epoch <= c->epochs; epoch++) {
         double start = now_seconds();
         double loss = train_epoch(cmd, c, epoch, model, opt, loader, step);
         if (isnan(loss))
             goto done;
         double seconds = now_seconds() - start;
+        if (c->profile) {
+            FILE *out = c->json ? stderr : stdout;
+            fprintf(out, "where epoch %d's %.2f s of training went:\n", epoch, seconds);
+            pf_profile_fprint(out);
+            pf_profile_reset();
+        }
+        pf_profile_enable(false); /* the evaluation is not part of the profile */
         double error = evaluate_error(model, &test, 1000);
+        pf_profile_enable(c->profile);
         if (error < 0) {
             cli_fail(cmd, NULL);
             goto done;

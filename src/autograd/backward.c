@@ -107,10 +107,13 @@ static uint64_t run_pass(pf_ctx *ctx, pf_tensor *output, pf_tensor *seed, ptr_li
         pf_tensor **grad_in = pf_ctx_alloc_zeroed(ctx, sizeof(pf_tensor *) * (size_t)n->n_in);
         if (!grad_in)
             return 0;
+        double start = pf_profile_enabled() ? pf_profile_clock() : 0;
         if (!n->backward(ctx, n, n->out->pass_grad, grad_in)) {
             pf_fail("pf_backward: the backward of %s failed", n->op);
             return 0;
         }
+        if (pf_profile_enabled())
+            pf_profile_add(n->op, PF_PROFILE_BACKWARD, pf_profile_clock() - start);
         for (int i = 0; i < n->n_in; i++) {
             pf_tensor *in = n->in[i];
             if (in && in->requires_grad && grad_in[i] && !accumulate(ctx, in, grad_in[i], pass, leaves))

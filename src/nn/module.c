@@ -60,7 +60,11 @@ pf_tensor *pf_forward(pf_ctx *ctx, pf_module *m, pf_tensor *x)
         return pf_fail("pf_forward: NULL context");
     if (!x)
         return NULL;
+    bool timed = pf_profile_enabled() && m->n_children == 0;
+    double start = timed ? pf_profile_clock() : 0;
     pf_tensor *y = m->ops->forward(m, ctx, x);
+    if (timed)
+        pf_profile_add(m->ops->kind, PF_PROFILE_FORWARD, pf_profile_clock() - start);
     if (y && m->hook)
         m->hook(m, x, y, m->hook_user);
     return y;

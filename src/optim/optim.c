@@ -84,7 +84,11 @@ bool pf_optim_step(pf_optim *opt)
     for (int i = 0; i < opt->n; i++)
         if (!pf_optim_check_grad("pf_optim_step", opt, i))
             return false;
-    return opt->kind == PF_OPTIM_SGD ? pf_sgd_step_all(opt) : pf_adam_step_all(opt);
+    double start = pf_profile_enabled() ? pf_profile_clock() : 0;
+    bool ok = opt->kind == PF_OPTIM_SGD ? pf_sgd_step_all(opt) : pf_adam_step_all(opt);
+    pf_profile_add(opt->kind == PF_OPTIM_SGD ? "SGD step" : "Adam step", PF_PROFILE_OTHER,
+                   pf_profile_enabled() ? pf_profile_clock() - start : 0);
+    return ok;
 }
 
 void pf_optim_zero_grad(pf_optim *opt)
