@@ -63,11 +63,33 @@ bool pf_cpu_adam_step(pf_dtype dtype, int64_t n, void *param, const void *grad, 
  * `slot`, at least `bytes` long, 64-byte aligned, kept between calls and
  * grown when needed; its contents do not survive the next call with the
  * same slot. Take it at the level of the parallel loop whose thread uses it.
- * NULL with an error when out of memory. */
-#define PF_CPU_SCRATCH_SLOTS 4
+ * NULL with an error when out of memory. Slots 0..2 belong to the
+ * convolution kernels, 4 and 5 to the AVX-512 sgemm (which they call). */
+#define PF_CPU_SCRATCH_SLOTS 6
 void *pf_cpu_scratch(int slot, size_t bytes);
 /* Bytes held by all scratch buffers. */
 size_t pf_cpu_scratch_bytes(void);
+
+/* Which kernel pf_cpu_gemm uses for float32 products (cpu_gemm.c): AUTO
+ * (the default, or PF_GEMM unset) takes the AVX-512 kernel where the CPU has
+ * it and it is measured to win, else OpenBLAS; the others force one (AVX512
+ * falls back to OpenBLAS on a CPU without AVX-512). For tests and benchmarks;
+ * set it outside parallel regions. */
+typedef enum pf_cpu_gemm_kernel {
+    PF_GEMM_AUTO,
+    PF_GEMM_OPENBLAS,
+    PF_GEMM_AVX512,
+} pf_cpu_gemm_kernel;
+void pf_cpu_gemm_set_kernel(pf_cpu_gemm_kernel kernel);
+pf_cpu_gemm_kernel pf_cpu_gemm_get_kernel(void);
+
+/* Single-precision C = alpha * op(A) @ op(B) + beta * C, row-major, as
+ * cblas_sgemm (beta == 0: C not read), on the calling thread, with AVX-512
+ * (cpu_sgemm_avx512.c; scratch slots 4 and 5). Call it only where
+ * pf_cpu_sgemm_avx512_supported(). False with an error when out of memory. */
+bool pf_cpu_sgemm_avx512_supported(void);
+bool pf_cpu_sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                         int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 
 /* The thread count of the CPU kernels (cpu_threads.c); BLAS itself always runs
  * on one thread, called from the kernels' own OpenMP threads. */

@@ -5,19 +5,9 @@
 #include <tgmath.h>
 
 #include "backend/cpu/cpu_backend.h"
-#include "backend/cpu/cpu_types.h"
 
-#define T float
-#define TSUFFIX f32
-#include "backend/cpu/cpu_batch_norm.inc"
-#undef T
-#undef TSUFFIX
-
-#define T double
-#define TSUFFIX f64
-#include "backend/cpu/cpu_batch_norm.inc"
-#undef T
-#undef TSUFFIX
+#define PF_CPU_KERNELS "backend/cpu/cpu_batch_norm.inc"
+#include "backend/cpu/cpu_instantiate.h"
 
 bool pf_cpu_batch_norm_stats(pf_dtype dtype, int64_t n, int64_t c, int64_t s, const void *x, void *mean,
                              void *invstd, double eps)

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "backend/cpu/cpu_backend.h"
-#include "backend/cpu/cpu_types.h"
 
 /* About 2^20 column elements (4 MB of float) per chunk: a chunk's columns
  * stay in cache, and a batch of 100 lecture-CNN images makes two chunks. */
@@ -50,21 +49,8 @@ static void conv_inside_range(int64_t shift, int64_t stride, int64_t size, int64
         *lo = *hi;
 }
 
-#define T float
-#define TSUFFIX f32
-#define TDTYPE PF_F32
-#include "backend/cpu/cpu_conv.inc"
-#undef T
-#undef TSUFFIX
-#undef TDTYPE
-
-#define T double
-#define TSUFFIX f64
-#define TDTYPE PF_F64
-#include "backend/cpu/cpu_conv.inc"
-#undef T
-#undef TSUFFIX
-#undef TDTYPE
+#define PF_CPU_KERNELS "backend/cpu/cpu_conv.inc"
+#include "backend/cpu/cpu_instantiate.h"
 
 bool pf_cpu_conv2d(pf_dtype dtype, const pf_conv2d_geom *g, void *y, const void *x, const void *w,
                    const void *bias)

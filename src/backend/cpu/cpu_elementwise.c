@@ -8,19 +8,9 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/cpu_iter.h"
-#include "backend/cpu/cpu_types.h"
 
-#define T float
-#define TSUFFIX f32
-#include "backend/cpu/cpu_elementwise.inc"
-#undef T
-#undef TSUFFIX
-
-#define T double
-#define TSUFFIX f64
-#include "backend/cpu/cpu_elementwise.inc"
-#undef T
-#undef TSUFFIX
+#define PF_CPU_KERNELS "backend/cpu/cpu_elementwise.inc"
+#include "backend/cpu/cpu_instantiate.h"
 
 bool pf_cpu_unary(pf_unary_op op, const pf_kview *out, const pf_kview *x, double p0, double p1)
 {

@@ -8,8 +8,18 @@
  * threads, each a single-threaded BLAS call; batched products run their
  * items in parallel. Inside a parallel region (a kernel already split its
  * work) a product is one plain call.
+ *
+ * Float32 products may instead run profond's own AVX-512 kernel
+ * (cpu_sgemm_avx512.c), single-threaded per call like BLAS, where the CPU
+ * has AVX-512 (checked once at load time) and use_avx512 says it wins.
+ * The environment variable PF_GEMM chooses: unset or "auto" as just said,
+ * "openblas" always BLAS, "avx512" always the AVX-512 kernel when the CPU
+ * has it (BLAS otherwise); other values count as "auto". Float64 always
+ * goes to BLAS.
  */
 #include <omp.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <cblas.h>
 
@@ -17,6 +27,33 @@
 
 /* Below this many multiply-adds a product runs on one thread. */
 #define PARALLEL_MIN_WORK ((int64_t)1 << 20)
+
+static pf_cpu_gemm_kernel kernel_choice;
+static bool have_avx512;
+
+/* Runs when the library is loaded, before any kernel. */
+__attribute__((constructor)) static void gemm_init(void)
+{
+    have_avx512 = pf_cpu_sgemm_avx512_supported();
+    const char *env = getenv("PF_GEMM");
+    kernel_choice = !env                        ? PF_GEMM_AUTO
+                    : strcmp(env, "openblas") == 0 ? PF_GEMM_OPENBLAS
+                    : strcmp(env, "avx512") == 0   ? PF_GEMM_AVX512
+                                                   : PF_GEMM_AUTO;
+}
+
+void pf_cpu_gemm_set_kernel(pf_cpu_gemm_kernel kernel) { kernel_choice = kernel; }
+
+pf_cpu_gemm_kernel pf_cpu_gemm_get_kernel(void) { return kernel_choice; }
+
+/* Whether an m x n x k float32 product goes to the AVX-512 kernel. */
+static bool use_avx512(int64_t m, int64_t n, int64_t k)
+{
+    (void)m, (void)n, (void)k;
+    if (!have_avx512 || kernel_choice == PF_GEMM_OPENBLAS)
+        return false;
+    return true;
+}
 
 /* C = beta * C, for the k = 0 case that BLAS may not handle. */
 static void scale_c(const pf_gemm_args *g, int64_t i)
@@ -34,11 +71,12 @@ static void scale_c(const pf_gemm_args *g, int64_t i)
         }
 }
 
-/* Rows r0..r0+m-1 and columns c0..c0+n-1 of batch item i's C, one call. */
-static void gemm_block(const pf_gemm_args *g, int64_t i, int64_t r0, int64_t m, int64_t c0, int64_t n)
+/* Rows r0..r0+m-1 and columns c0..c0+n-1 of batch item i's C, one call.
+ * False with an error when out of memory (only the AVX-512 kernel can be). */
+static bool gemm_block(const pf_gemm_args *g, int64_t i, int64_t r0, int64_t m, int64_t c0, int64_t n)
 {
     if (m <= 0 || n <= 0)
-        return;
+        return true;
     enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
     /* Row r of op(A) starts at A + r*lda (or column r of A when transposed);
@@ -46,6 +84,10 @@ static void gemm_block(const pf_gemm_args *g, int64_t i, int64_t r0, int64_t m, 
     int64_t a_at = i * g->stride_a + (g->trans_a ? r0 : r0 * g->lda);
     int64_t b_at = i * g->stride_b + (g->trans_b ? c0 * g->ldb : c0);
     int64_t c_at = i * g->stride_c + r0 * g->ldc + c0;
+    if (g->dtype == PF_F32 && use_avx512(m, n, g->k))
+        return pf_cpu_sgemm_avx512(g->trans_a, g->trans_b, m, n, g->k, (float)g->alpha, (const float *)g->a + a_at,
+                                   g->lda, (const float *)g->b + b_at, g->ldb, (float)g->beta,
+                                   (float *)g->c + c_at, g->ldc);
     if (g->dtype == PF_F32)
         cblas_sgemm(CblasRowMajor, ta, tb, (blasint)m, (blasint)n, (blasint)g->k, (float)g->alpha,
                     (const float *)g->a + a_at, (blasint)g->lda, (const float *)g->b + b_at, (blasint)g->ldb,
@@ -54,33 +96,34 @@ static void gemm_block(const pf_gemm_args *g, int64_t i, int64_t r0, int64_t m, 
         cblas_dgemm(CblasRowMajor, ta, tb, (blasint)m, (blasint)n, (blasint)g->k, g->alpha,
                     (const double *)g->a + a_at, (blasint)g->lda, (const double *)g->b + b_at, (blasint)g->ldb,
                     g->beta, (double *)g->c + c_at, (blasint)g->ldc);
+    return true;
 }
 
 /* One batch item, sliced over the threads when it is worth it. */
-static void gemm_item(const pf_gemm_args *g, int64_t i)
+static bool gemm_item(const pf_gemm_args *g, int64_t i)
 {
     if (g->k == 0) {
         scale_c(g, i);
-        return;
+        return true;
     }
     int threads = pf_cpu_threads();
-    if (omp_in_parallel() || threads < 2 || g->m * g->n * g->k < PARALLEL_MIN_WORK) {
-        gemm_block(g, i, 0, g->m, 0, g->n);
-        return;
-    }
+    if (omp_in_parallel() || threads < 2 || g->m * g->n * g->k < PARALLEL_MIN_WORK)
+        return gemm_block(g, i, 0, g->m, 0, g->n);
     /* Slice the longer side of C in multiples of 16. */
     bool by_rows = g->m > g->n;
     int64_t size = by_rows ? g->m : g->n;
     int64_t per = ((size + threads - 1) / threads + 15) / 16 * 16;
     int64_t slices = (size + per - 1) / per;
-#pragma omp parallel for schedule(static) num_threads(threads)
+    bool ok = true;
+#pragma omp parallel for schedule(static) num_threads(threads) reduction(&& : ok)
     for (int64_t s = 0; s < slices; s++) {
         int64_t lo = s * per, len = size - lo < per ? size - lo : per;
         if (by_rows)
-            gemm_block(g, i, lo, len, 0, g->n);
+            ok = gemm_block(g, i, lo, len, 0, g->n) && ok;
         else
-            gemm_block(g, i, 0, g->m, lo, len);
+            ok = gemm_block(g, i, 0, g->m, lo, len) && ok;
     }
+    return ok;
 }
 
 bool pf_cpu_gemm(const pf_gemm_args *g)
@@ -90,13 +133,14 @@ bool pf_cpu_gemm(const pf_gemm_args *g)
     bool spread = g->batch > 1 && !omp_in_parallel() && pf_cpu_threads() > 1 &&
                   g->batch * g->m * g->n * (g->k ? g->k : 1) >= PARALLEL_MIN_WORK &&
                   g->stride_c != 0;
+    bool ok = true;
     if (spread) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) reduction(&& : ok)
         for (int64_t i = 0; i < g->batch; i++)
-            gemm_item(g, i);
+            ok = gemm_item(g, i) && ok;
     } else {
-        for (int64_t i = 0; i < g->batch; i++)
-            gemm_item(g, i);
+        for (int64_t i = 0; i < g->batch && ok; i++)
+            ok = gemm_item(g, i);
     }
-    return true;
+    return ok;
 }

@@ -7,19 +7,9 @@
 #include <string.h>
 
 #include "backend/cpu/cpu_backend.h"
-#include "backend/cpu/cpu_types.h"
 
-#define T float
-#define TSUFFIX f32
-#include "backend/cpu/cpu_index.inc"
-#undef T
-#undef TSUFFIX
-
-#define T double
-#define TSUFFIX f64
-#include "backend/cpu/cpu_index.inc"
-#undef T
-#undef TSUFFIX
+#define PF_CPU_KERNELS "backend/cpu/cpu_index.inc"
+#include "backend/cpu/cpu_instantiate.h"
 
 static bool check_indices(const char *op, const int64_t *index, int64_t count, int64_t size)
 {

@@ -6,19 +6,9 @@
 #include <tgmath.h>
 
 #include "backend/cpu/cpu_backend.h"
-#include "backend/cpu/cpu_types.h"
 
-#define T float
-#define TSUFFIX f32
-#include "backend/cpu/cpu_loss.inc"
-#undef T
-#undef TSUFFIX
-
-#define T double
-#define TSUFFIX f64
-#include "backend/cpu/cpu_loss.inc"
-#undef T
-#undef TSUFFIX
+#define PF_CPU_KERNELS "backend/cpu/cpu_loss.inc"
+#include "backend/cpu/cpu_instantiate.h"
 
 static bool check_targets(int64_t n, int64_t c, const int64_t *target)
 {

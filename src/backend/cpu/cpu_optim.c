@@ -5,19 +5,9 @@
 #include <tgmath.h>
 
 #include "backend/cpu/cpu_backend.h"
-#include "backend/cpu/cpu_types.h"
 
-#define T float
-#define TSUFFIX f32
-#include "backend/cpu/cpu_optim.inc"
-#undef T
-#undef TSUFFIX
-
-#define T double
-#define TSUFFIX f64
-#include "backend/cpu/cpu_optim.inc"
-#undef T
-#undef TSUFFIX
+#define PF_CPU_KERNELS "backend/cpu/cpu_optim.inc"
+#include "backend/cpu/cpu_instantiate.h"
 
 bool pf_cpu_sgd_step(pf_dtype dtype, int64_t n, void *param, const void *grad, void *momentum_buffer,
                      const pf_sgd_step_args *args)

@@ -5,7 +5,6 @@
 #include <math.h>
 
 #include "backend/cpu/cpu_backend.h"
-#include "backend/cpu/cpu_types.h"
 
 /* Window of output o along one side, [*start, *end), clipped to 0 .. size:
  * from o*stride - padding, kernel positions long. */
@@ -21,17 +20,8 @@ static inline void pool_window(int64_t o, const pf_pool2d_geom *g, int64_t size,
 static inline int64_t adaptive_start(int64_t o, int64_t in, int64_t out) { return o * in / out; }
 static inline int64_t adaptive_end(int64_t o, int64_t in, int64_t out) { return ((o + 1) * in + out - 1) / out; }
 
-#define T float
-#define TSUFFIX f32
-#include "backend/cpu/cpu_pool.inc"
-#undef T
-#undef TSUFFIX
-
-#define T double
-#define TSUFFIX f64
-#include "backend/cpu/cpu_pool.inc"
-#undef T
-#undef TSUFFIX
+#define PF_CPU_KERNELS "backend/cpu/cpu_pool.inc"
+#include "backend/cpu/cpu_instantiate.h"
 
 bool pf_cpu_max_pool2d(pf_dtype dtype, const pf_pool2d_geom *g, void *y, int64_t *indices, const void *x)
 {

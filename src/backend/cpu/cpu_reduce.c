@@ -4,19 +4,9 @@
  * cpu_reduce.inc.
  */
 #include "backend/cpu/cpu_backend.h"
-#include "backend/cpu/cpu_types.h"
 
-#define T float
-#define TSUFFIX f32
-#include "backend/cpu/cpu_reduce.inc"
-#undef T
-#undef TSUFFIX
-
-#define T double
-#define TSUFFIX f64
-#include "backend/cpu/cpu_reduce.inc"
-#undef T
-#undef TSUFFIX
+#define PF_CPU_KERNELS "backend/cpu/cpu_reduce.inc"
+#include "backend/cpu/cpu_instantiate.h"
 
 bool pf_cpu_sum_last(const pf_kview *out, const pf_kview *in, int nreduce)
 {

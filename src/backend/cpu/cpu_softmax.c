@@ -5,19 +5,9 @@
 #include <tgmath.h>
 
 #include "backend/cpu/cpu_backend.h"
-#include "backend/cpu/cpu_types.h"
 
-#define T float
-#define TSUFFIX f32
-#include "backend/cpu/cpu_softmax.inc"
-#undef T
-#undef TSUFFIX
-
-#define T double
-#define TSUFFIX f64
-#include "backend/cpu/cpu_softmax.inc"
-#undef T
-#undef TSUFFIX
+#define PF_CPU_KERNELS "backend/cpu/cpu_softmax.inc"
+#include "backend/cpu/cpu_instantiate.h"
 
 bool pf_cpu_softmax(bool log, pf_dtype dtype, void *out, const void *in, pf_dim_split s)
 {
