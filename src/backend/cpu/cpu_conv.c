@@ -53,11 +53,11 @@ static void conv_inside_range(int64_t shift, int64_t stride, int64_t size, int64
 #include "backend/cpu/cpu_instantiate.h"
 
 bool pf_cpu_conv2d(pf_dtype dtype, const pf_conv2d_geom *g, void *y, const void *x, const void *w,
-                   const void *bias)
+                   const void *bias, void *cols)
 {
     if (dtype == PF_F32)
-        return conv2d_f32(g, y, x, w, bias);
-    return conv2d_f64(g, y, x, w, bias);
+        return conv2d_f32(g, y, x, w, bias, cols);
+    return conv2d_f64(g, y, x, w, bias, cols);
 }
 
 bool pf_cpu_conv2d_backward_input(pf_dtype dtype, const pf_conv2d_geom *g, void *dx, const void *dy,
@@ -69,9 +69,9 @@ bool pf_cpu_conv2d_backward_input(pf_dtype dtype, const pf_conv2d_geom *g, void 
 }
 
 bool pf_cpu_conv2d_backward_weight(pf_dtype dtype, const pf_conv2d_geom *g, void *dw, void *db, const void *dy,
-                                   const void *x)
+                                   const void *x, const void *cols)
 {
     if (dtype == PF_F32)
-        return conv2d_backward_weight_f32(g, dw, db, dy, x);
-    return conv2d_backward_weight_f64(g, dw, db, dy, x);
+        return conv2d_backward_weight_f32(g, dw, db, dy, x, cols);
+    return conv2d_backward_weight_f64(g, dw, db, dy, x, cols);
 }

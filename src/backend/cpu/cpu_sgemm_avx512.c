@@ -3,44 +3,59 @@
  * CPUs with AVX-512: C = alpha * op(A) @ op(B) + beta * C, row-major, with
  * cblas_sgemm's meaning (beta == 0: C is written, never read). One call runs
  * on the calling thread; cpu_gemm.c decides when to use it and spreads work
- * over threads.
+ * over threads. Compiled for AVX-512 function by function (the AVX512
+ * attribute), so the library still runs on CPUs without it.
  *
  * Organisation (the GotoBLAS / BLIS layering):
  *
- *   for each block of NC columns of C                      (jc)
- *     for each block of KC steps of the inner dimension    (pc)
- *       pack op(B)[pc.., jc..] into panels of NR columns   -> scratch slot 5
- *       for each block of MC rows of C                     (ic)
- *         pack op(A)[ic.., pc..] into panels of MR rows    -> scratch slot 4
- *         for each panel of NR columns                     (jr)
- *           for each panel of MR rows                      (ir)
+ *   for each block of NC columns of C                        (jc)
+ *     for each block of KC steps of the inner dimension      (pc)
+ *       for each block of MC rows of C                       (ic)
+ *         A transposed: pack its block in panels of MR rows  -> scratch slot 4
+ *         for each panel of NR columns                       (jr)
+ *           first block of rows: pack op(B)'s panel          -> scratch slot 5
+ *           for each panel of MR rows                        (ir)
  *             micro-kernel: the MR x NR tile of C
  *
  * The micro-kernel keeps the MR x NR tile in MR * NR/16 zmm registers and,
  * for each step p of the inner dimension, loads one row of the B panel (NR
- * floats, NR/16 aligned vector loads) and multiplies it by the MR values of
- * the A panel's column p, each broadcast from memory into an FMA. Packing
- * makes both reads contiguous and, with zero padding, lets every tile be
- * computed in full: edges only decide which rows are stored and which
- * columns (an AVX-512 mask). The transposes of A and B are absorbed by
- * packing (a plain copy of rows, or a 16 x 16 in-register transpose), so one
- * micro-kernel serves all four combinations.
+ * floats, NR/16 vector loads) and multiplies it by the MR values of A's
+ * column p, each broadcast from memory. Those come from MR row pointers:
+ * A's own rows when it is not transposed (each is contiguous in p; rows
+ * past the bottom edge repeat the last one and are not stored), else a
+ * packed panel. B's panel is packed (a copy of rows, or 16 x 16 in-register
+ * transposes when B is transposed) and padded with zeros, or read in place
+ * (below). Every tile is computed in full; edges only decide which rows are
+ * stored and which columns (an AVX-512 mask).
  *
- * Sizes, measured on AMD Zen 5 (2 FMA pipes of 512 bits, 48 KB L1d, 1 MB L2
- * per core) with bench/gemm_shapes.c:
+ * Sizes, measured on AMD Zen 5 (two 512-bit FMA pipes, 48 KB L1d and 1 MB
+ * L2 per core) with bench/gemm_shapes.c:
  *   MR x NR = 8 x 32: 16 accumulators (two FMA pipes of latency 4 need at
- *     least 8 in flight), 2 vector loads and 8 broadcasts per 16 FMAs. 32 and
- *     64 divide the channel counts of the convolutions that matter, so few
- *     tiles are partial.
- *   KC = 256: a B panel (KC x NR, 32 KB) stays in L1 while the micro-kernel
- *     sweeps the MR-row panels of A over it. A long inner dimension is cut
- *     into equal blocks of at most KC.
- *   MC = 256: an A block (MC x KC, 256 KB) stays in L2 across the B panels.
- *   NC: as many columns as make the packed B block (KC x NC) about 512 KB,
- *     so that it is still in L2 when the next A block is packed; with a
- *     short inner dimension (K = 25) that is thousands of columns.
- * Results depend only on the shape: every element is one sum in a fixed
- * order (the K blocks in turn, each accumulated step by step).
+ *     least 8 in flight), 2 vector loads and 8 broadcasts per 16 FMAs; 32
+ *     and 64, the channel counts that matter, are multiples of 8, and the
+ *     column counts mostly multiples of 32. 12 x 32, 14 x 32, 8 x 48 and
+ *     6 x 64 were no faster on the lecture's products.
+ *   KC = 512: A's 8 rows of KC floats (16 KB) stay in L1 and the B panel
+ *     (KC x 32, 64 KB) streams from L2 at 16 bytes a cycle; a long block
+ *     means fewer passes over C (1024^3 went from about 175 to 200 GFLOP/s
+ *     against KC = 256). A long inner dimension is cut into equal blocks.
+ *   MC = 128: a block of A (MC x KC, 256 KB) stays in L2 across the B panels.
+ *   NC: as many columns as make the packed B block 512 KB, so that it is
+ *     still in L2 for the next block of rows.
+ * Packing A, which the first version did, cost up to a third of the time
+ * where A is used by few B panels (32 x 25 x 28800: 125 GFLOP/s, against 157
+ * in place) and was slower even for 1024^3; A transposed is still packed, as
+ * its column p is a row of A (one cache line and page per step otherwise).
+ * B's panels are packed when first used, so each is still in cache for the
+ * sweep over A's panels. B is read in place when it is not transposed, C
+ * has a single block of rows, and B is short (K <= 32, as in a first
+ * convolution layer) or small (<= 64K floats): a packed copy would be used
+ * once. Longer B panels read in place suffered from cache-set conflicts and
+ * other processes (64 x 1600 x 800 fell to 130 GFLOP/s on a loaded machine,
+ * against 180 packed).
+ *
+ * Results depend only on the shape, not on where C is sliced: every element
+ * is one sum in a fixed order (the K blocks in turn, each step by step).
  */
 #include <stdint.h>
 
@@ -52,22 +67,17 @@
 
 #define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
 
-#ifndef T_MR
-#define T_MR 8
-#define T_NV 2
-#define T_KC 256
-#define T_MC 256
-#define T_NCF 131072
-#endif
 enum {
-    MR = T_MR,            /* rows of a C tile */
-    NV = T_NV,            /* zmm vectors per row of a C tile */
-    NR = 16 * NV,      /* columns of a C tile */
-    KC = T_KC,          /* inner-dimension block */
-    MC = T_MC,          /* rows of an A block (multiple of MR) */
-    NC_FLOATS = T_NCF, /* floats of a packed B block (512 KB) */
-    DIRECT_B_MAX = 1 << 21
+    MR = 8,                     /* rows of a C tile */
+    NV = 2,                     /* zmm vectors per row of a C tile */
+    NR = 16 * NV,               /* columns of a C tile */
+    KC = 512,                   /* most steps of the inner dimension in a block */
+    MC = 128,                   /* most rows of an A block */
+    NC_FLOATS = 131072,         /* floats of a packed B block (512 KB) */
+    DIRECT_B_MAX_K = 32,        /* B read in place: up to this inner dimension, */
+    DIRECT_B_MAX_FLOATS = 65536 /* or up to this size */
 };
+_Static_assert(MC % MR == 0, "A blocks hold whole panels");
 
 bool pf_cpu_sgemm_avx512_supported(void)
 {
@@ -86,7 +96,7 @@ static inline __mmask16 lanes(int64_t n)
 /* ---- packing ---------------------------------------------------------------
  * A panel of width w (MR for A, NR for B) holds, for each step p of the
  * inner dimension, w consecutive floats: dst[p*w + r], r < w, zero where r
- * is past the matrix edge. */
+ * is past the matrix's edge. */
 
 /* dst[p*w + r] = src[p*ld + r] for r < valid, 0 for valid <= r < w. */
 static AVX512 void pack_copy(float *dst, int w, const float *src, int64_t ld, int valid, int64_t kc)
@@ -136,8 +146,8 @@ static inline AVX512 __attribute__((always_inline)) void transpose16(__m512 r[16
 }
 
 /* dst[p*w + r] = src[r*ld + p] for r < valid, 0 for valid <= r < w (w a
- * multiple of 16): rows of src become columns of the panel, 16 x 16 floats
- * at a time. */
+ * multiple of 16, here NR): rows of src become columns of the panel, 16 x 16
+ * floats at a time. */
 static AVX512 void pack_transposed(float *dst, int w, const float *src, int64_t ld, int valid, int64_t kc)
 {
     for (int r0 = 0; r0 < w; r0 += 16) {
@@ -164,55 +174,30 @@ static AVX512 void pack_transposed(float *dst, int w, const float *src, int64_t 
     }
 }
 
-/* The same for w == 8: rows 0..7 of src at steps p0 .. p0+15 and at steps
- * p0+16 .. p0+31 fill one 16 x 16 transpose, whose output rows hold step
- * p0+j in their low half and step p0+16+j in their high half. */
-static AVX512 void pack_transposed8(float *dst, const float *src, int64_t ld, int valid, int64_t kc)
-{
-    for (int64_t p0 = 0; p0 < kc; p0 += 32) {
-        int64_t k_lo = kc - p0 < 16 ? kc - p0 : 16, k_hi = kc - p0 - 16 < 0 ? 0 : kc - p0 - 16 > 16 ? 16 : kc - p0 - 16;
-        __mmask16 in_lo = lanes(k_lo), in_hi = lanes(k_hi);
-        __m512 x[16];
-#pragma GCC unroll 8
-        for (int r = 0; r < 8; r++) {
-            x[r] = r < valid ? _mm512_maskz_loadu_ps(in_lo, src + r * ld + p0) : _mm512_setzero_ps();
-            x[8 + r] = r < valid ? _mm512_maskz_loadu_ps(in_hi, src + r * ld + p0 + 16) : _mm512_setzero_ps();
-        }
-        transpose16(x);
-        float *to = dst + p0 * 8;
-        if (k_hi == 16) {
-#pragma GCC unroll 16
-            for (int p = 0; p < 16; p++) {
-                _mm256_storeu_ps(to + p * 8, _mm512_castps512_ps256(x[p]));
-                _mm256_storeu_ps(to + (16 + p) * 8, _mm512_extractf32x8_ps(x[p], 1));
-            }
-        } else {
-            for (int p = 0; p < k_lo; p++)
-                _mm256_storeu_ps(to + p * 8, _mm512_castps512_ps256(x[p]));
-            for (int p = 0; p < k_hi; p++)
-                _mm256_storeu_ps(to + (16 + p) * 8, _mm512_extractf32x8_ps(x[p], 1));
-        }
-    }
-}
-
 /* ---- micro-kernel ----------------------------------------------------------
- * The MR x NR tile acc = A panel (kc x MR) times B panel (kc x NR); then
+ * The MR x NR tile acc = A panel (MR x kc) times B panel (kc x NR); then
  * C[i][j] = alpha * acc[i][j] + beta * C[i][j] for i < mr, j < nr, C not read
- * when beta == 0. */
-static AVX512 void micro_kernel(int64_t kc, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
-                                int mr, int nr, float alpha, float beta)
+ * when beta == 0. Element p of the A panel's row i is a_rows[i][p * a_step];
+ * row p of the B panel is at b + p*ldb (ldb = NR when packed). */
+static inline AVX512 __attribute__((always_inline)) void
+micro_kernel(int64_t kc, const float *const *a_rows, int64_t a_step, const float *b, int64_t ldb, float *c,
+             int64_t ldc, int mr, int nr, float alpha, float beta)
 {
     __mmask16 mask[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++)
         mask[v] = lanes(nr - 16 * v);
+    /* C's rows are needed only at the end: fetch them meanwhile */
+    for (int i = 0; i < mr; i++)
+        for (int v = 0; v < NV; v++)
+            _mm_prefetch((const char *)(c + i * ldc + 16 * v), _MM_HINT_T0);
+
     __m512 acc[MR][NV];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
             acc[i][v] = _mm512_setzero_ps();
-
     for (int64_t p = 0; p < kc; p++) {
         __m512 bv[NV];
 #pragma GCC unroll 4
@@ -220,7 +205,7 @@ static AVX512 void micro_kernel(int64_t kc, const float *a, const float *b, int6
             bv[v] = _mm512_maskz_loadu_ps(mask[v], b + p * ldb + 16 * v);
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
-            __m512 ai = _mm512_set1_ps(a[p * MR + i]);
+            __m512 ai = _mm512_set1_ps(a_rows[i][p * a_step]);
 #pragma GCC unroll 4
             for (int v = 0; v < NV; v++)
                 acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
@@ -256,7 +241,7 @@ static void scale_c(int64_t m, int64_t n, float beta, float *c, int64_t ldc)
             c[i * ldc + j] = beta == 0 ? 0.0f : beta * c[i * ldc + j];
 }
 
-/* Panel jr of op(B)'s block at (pc, jc): kc x NR floats at dst. */
+/* Panel of op(B) at step pc, column j: kc x NR floats at dst. */
 static AVX512 void pack_b_panel(float *dst, bool trans_b, const float *b, int64_t ldb, int64_t pc, int64_t j,
                                 int valid, int64_t kc)
 {
@@ -266,26 +251,13 @@ static AVX512 void pack_b_panel(float *dst, bool trans_b, const float *b, int64_
         pack_copy(dst, NR, b + pc * ldb + j, ldb, valid, kc);
 }
 
-/* op(A)'s block of rows i .. i+mc-1, steps pc .. pc+kc-1: panels of MR rows. */
-static AVX512 void pack_a_block(float *dst, bool trans_a, const float *a, int64_t lda, int64_t i, int64_t mc,
-                                int64_t pc, int64_t kc)
-{
-    for (int64_t ir = 0; ir < mc; ir += MR) {
-        int valid = (int)min64(MR, mc - ir);
-        if (trans_a)
-            pack_copy(dst + ir * kc, MR, a + pc * lda + i + ir, lda, valid, kc);
-        else
-            pack_transposed8(dst + ir * kc, a + (i + ir) * lda + pc, lda, valid, kc);
-    }
-}
-
 static AVX512 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                          int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc, float *pa,
                          float *pb, int64_t kc, int64_t mc, int64_t nc)
 {
     /* B is read in place (not packed) when not transposed, used by one
-     * block of A, and not too large */
-    bool direct_b = !trans_b && m <= mc && k * n <= DIRECT_B_MAX;
+     * block of A, and short or small */
+    bool direct_b = !trans_b && m <= mc && (k <= DIRECT_B_MAX_K || k * n <= DIRECT_B_MAX_FLOATS);
     for (int64_t jc = 0; jc < n; jc += nc) {
         int64_t ncur = min64(nc, n - jc);
         for (int64_t pc = 0; pc < k; pc += kc) {
@@ -293,7 +265,9 @@ static AVX512 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64
             float beta_block = pc == 0 ? beta : 1.0f;
             for (int64_t ic = 0; ic < m; ic += mc) {
                 int64_t mcur = min64(mc, m - ic);
-                pack_a_block(pa, trans_a, a, lda, ic, mcur, pc, kcur);
+                /* A transposed: its block in panels of MR rows */
+                for (int64_t ir = 0; ir < mcur && trans_a; ir += MR)
+                    pack_copy(pa + ir * kcur, MR, a + pc * lda + ic + ir, lda, (int)min64(MR, mcur - ir), kcur);
                 for (int64_t jr = 0; jr < ncur; jr += NR) {
                     int nr = (int)min64(NR, ncur - jr);
                     const float *panel = pb + jr * kcur;
@@ -304,9 +278,20 @@ static AVX512 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64
                     } else if (ic == 0) {
                         pack_b_panel(pb + jr * kcur, trans_b, b, ldb, pc, jc + jr, nr, kcur);
                     }
-                    for (int64_t ir = 0; ir < mcur; ir += MR)
-                        micro_kernel(kcur, pa + ir * kcur, panel, ld_panel, c + (ic + ir) * ldc + jc + jr, ldc,
-                                     (int)min64(MR, mcur - ir), nr, alpha, beta_block);
+                    for (int64_t ir = 0; ir < mcur; ir += MR) {
+                        int mr = (int)min64(MR, mcur - ir);
+                        float *tile = c + (ic + ir) * ldc + jc + jr;
+                        const float *rows[MR];
+                        if (trans_a) { /* the packed panel */
+                            for (int i = 0; i < MR; i++)
+                                rows[i] = pa + ir * kcur + i;
+                            micro_kernel(kcur, rows, MR, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block);
+                        } else { /* A's rows in place; those past the edge repeat the last (not stored) */
+                            for (int i = 0; i < MR; i++)
+                                rows[i] = a + (ic + ir + (i < mr ? i : mr - 1)) * lda + pc;
+                            micro_kernel(kcur, rows, 1, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block);
+                        }
+                    }
                 }
             }
         }
@@ -323,7 +308,7 @@ bool pf_cpu_sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64
         return true;
     }
     /* k in equal blocks of at most KC; as many columns as fill NC_FLOATS */
-    int64_t kc = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+    int64_t k_blocks = (k + KC - 1) / KC, kc = (k + k_blocks - 1) / k_blocks;
     int64_t mc = min64(MC, round_up(m, MR));
     int64_t nc = min64(round_up(n, NR), NC_FLOATS / kc / NR * NR);
     if (nc < NR)
