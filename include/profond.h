@@ -9,13 +9,15 @@
  *   5. Views         reshape, permute, narrow, expand ... (share storage)
  *   6. Operations    elementwise, reductions, matmul, joins, indexing, softmax
  *   7. Autograd      requires_grad, pf_backward, pf_grad, no-grad mode
- *   8. Files         safetensors read and write
+ *   8. Files         safetensors read and write, PyTorch .pth read
  *   9. Runtime       threads, version
  *  10. NN operations linear, convolutions, pooling, batch norm, dropout
  *  11. Losses        MSE, cross-entropy, NLL, BCE
  *  12. Modules       layers with parameters, Sequential, model files, specs
  *  13. Optimizers    SGD, Adam, AdamW, learning-rate schedules
  *  14. Data          IDX files, MNIST-style datasets, batch loader
+ *  15. Analysis      PCA, t-SNE, nearest-neighbour accuracy
+ *  16. Images        PNG and JPEG in, resizing, normalisation, ImageNet's classes
  *
  * The lecture's autograd slide, in profond:
  *
@@ -430,6 +432,36 @@ pf_tensor *pf_named_find(const pf_named_tensor *list, int n, const char *name);
 /* Writes n tensors (any layout, any dtype above) atomically. */
 bool pf_safetensors_save(const char *path, int n, const pf_named_tensor *tensors);
 
+/* PyTorch's own files (.pth, .pt), as torch.save writes a state_dict since
+ * PyTorch 1.6: a zip archive (read through libzip) holding the pickle
+ * ARCHIVE/data.pkl and one raw little-endian storage per tensor,
+ * ARCHIVE/data/KEY. The pickle is read by a restricted unpickler that
+ * executes nothing: it knows only the opcodes a state_dict uses (PROTO,
+ * FRAME, MARK, STOP, the BININT and LONG1 integers, BINFLOAT, NONE, the
+ * booleans, the BINUNICODE strings, tuples, EMPTY_DICT/SETITEM(S),
+ * EMPTY_LIST/APPEND(S), the memo's PUT/GET/MEMOIZE, GLOBAL, STACK_GLOBAL,
+ * REDUCE, BUILD and BINPERSID) and only the globals collections.OrderedDict,
+ * torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter and
+ * torch.{Float,Double,Long,Byte}Storage. Anything else (os.system,
+ * builtins.eval, another opcode, a REDUCE on another callable) is an error
+ * that names it and its offset in data.pkl. Every tensor is checked before
+ * any data is read: its storage entry exists and holds offset + extent of
+ * its sizes and strides (no overflow, at most PF_MAX_DIMS dimensions, no
+ * more elements than the storage), and its name is unique. Tensors come
+ * back as new contiguous CPU tensors of ctx, in the pickle's order;
+ * float32, float64, int64 and uint8 (float16 and the others are refused
+ * by name). Limits: data.pkl 64 MiB, 2^20 tensors, the unpickler's stack
+ * and memo 2^20 entries. Files of PyTorch before 1.6 (a pickle stream, or
+ * a tar archive before that) are refused with a message saying how to
+ * re-save them. */
+int pf_pth_load(pf_ctx *ctx, const char *path, pf_named_tensor **out);
+/* The same from a whole .pth file in memory (used by the fuzz target). */
+int pf_pth_parse(pf_ctx *ctx, const uint8_t *bytes, size_t size, pf_named_tensor **out);
+/* A weights file of either kind, told by its first bytes (a zip archive,
+ * or an older PyTorch file, is a .pth; anything else is read as
+ * safetensors). */
+int pf_weights_load(pf_ctx *ctx, const char *path, pf_named_tensor **out);
+
 /* ========================================================================
  * 9. Runtime
  * ======================================================================== */
@@ -517,6 +549,13 @@ pf_tensor *pf_batch_norm(pf_ctx *ctx, pf_tensor *x, pf_tensor *running_mean, pf_
 pf_tensor *pf_dropout(pf_ctx *ctx, pf_tensor *x, double p, bool training);
 /* x if x > 0, else slope * x. */
 pf_tensor *pf_leaky_relu(pf_ctx *ctx, pf_tensor *x, double slope);
+/* Guided ReLU, for guided backpropagation (Springenberg et al. 2015): the
+ * forward is max(x, 0), the backward passes the incoming gradient g only
+ * where x > 0 and g > 0 (dx = g if x > 0 and g > 0, else 0). Put in place
+ * of a network's ReLUs, it makes the gradient of a unit with respect to
+ * the input an image of what excites that unit. Not a true gradient, so
+ * never for training. */
+pf_tensor *pf_guided_relu(pf_ctx *ctx, pf_tensor *x);
 
 /* ========================================================================
  * 11. Losses
@@ -611,6 +650,19 @@ pf_module *pf_nn_sequential(pf_ctx *params, int n, pf_module *const *layers);
 #define PF_LAYERS(...)                                                        \
     (int)(sizeof((pf_module *const[]){__VA_ARGS__}) / sizeof(pf_module *)), \
         (pf_module *const[]) { __VA_ARGS__ }
+/* The same with named children, as a PyTorch model with submodules: the
+ * tensors are "<name>.<tensor>" ("features.0.weight") and the repr shows
+ *   AlexNet(
+ *     (features): Sequential( ... )
+ *     (avgpool): AdaptiveAvgPool2d(output_size=(6, 6))
+ *     ...
+ * kind is the class name printed ("AlexNet"; NULL: "Sequential"). Names are
+ * copied; they are unique, not empty and without '.'. A name may be NULL
+ * for a step without tensors that is no submodule in PyTorch (the
+ * torch.flatten call of torchvision's forward): it runs in its place but is
+ * not printed and has no state name. */
+pf_module *pf_nn_named_sequential(pf_ctx *params, const char *kind, int n, const char *const *names,
+                                  pf_module *const *layers);
 
 /* Runs the module on x; the activations and tape go into ctx. */
 pf_tensor *pf_forward(pf_ctx *ctx, pf_module *m, pf_tensor *x);
@@ -631,6 +683,9 @@ const char *pf_module_kind(const pf_module *m);
 /* Children of a Sequential (0 and NULL for other modules). */
 int pf_module_num_children(const pf_module *m);
 pf_module *pf_module_child(const pf_module *m, int i);
+/* The name of child i of a pf_nn_named_sequential ("features"); NULL for
+ * an unnamed step and for the children of other modules. */
+const char *pf_module_child_name(const pf_module *m, int i);
 /* PyTorch's repr of the module, e.g.
  *   Sequential(
  *     (0): Conv2d(1, 32, kernel_size=(5, 5), stride=(1, 1))
@@ -645,9 +700,26 @@ void pf_module_set_forward_hook(pf_module *m, pf_forward_hook hook, void *user);
 
 /* Model files: the state as safetensors (atomic write). Loading checks that
  * the file has every tensor of the state with the same shape and dtype and
- * nothing else, and says which name is missing, unexpected or wrong. */
+ * nothing else, and says which name is missing, unexpected or wrong. It
+ * reads safetensors and PyTorch's .pth files alike (pf_weights_load). */
 bool pf_module_save(pf_module *m, const char *path);
 bool pf_module_load(pf_module *m, const char *path);
+
+/* torchvision's AlexNet and VGG16 (configuration D) with `classes` outputs:
+ * the same layers and state_dict names ("features.0.weight",
+ * "classifier.6.bias"; initialised with PyTorch's defaults, where
+ * torchvision's VGG draws normal weights), so torchvision's weight files
+ * (safetensors or .pth) load into them; torchvision's forward flattens
+ * between avgpool and classifier, and so do these. Inputs [N, 3, H, W]
+ * with H, W >= 63 (AlexNet) or 32 (VGG16); 224 x 224 is the usual size.
+ * AlexNet has 61.1 M parameters (244 MB), VGG16 138.4 M (553 MB). */
+pf_module *pf_model_alexnet(pf_ctx *params, int64_t classes);
+pf_module *pf_model_vgg16(pf_ctx *params, int64_t classes);
+/* The same with every width (channels, hidden features) divided by
+ * divisor (1..4096, rounded up): small models of the same shape, for
+ * tests. */
+pf_module *pf_model_alexnet_scaled(pf_ctx *params, int64_t classes, int divisor);
+pf_module *pf_model_vgg16_scaled(pf_ctx *params, int64_t classes, int divisor);
 
 /* A model from a textual Sequential: layer names and arguments as PyTorch's
  * constructors, separated by spaces, e.g.
@@ -658,7 +730,10 @@ bool pf_module_load(pf_module *m, const char *path);
  * names "lecture-cnn" (the network above) and "mlp" (784-256-256-10 with
  * ReLU, flattening its input). NULL with an error naming the offending
  * word otherwise. A spec may describe at most 2^27 parameter and buffer
- * elements (512 MB of float32); build larger models with the constructors. */
+ * elements (512 MB of float32); build larger models with the constructors.
+ * The names "alexnet" and "vgg16" give torchvision's models above with
+ * 1000 classes (not bound by that limit), and "alexnet/N", "vgg16/N" their
+ * versions with widths divided by N. */
 pf_module *pf_model_from_spec(pf_ctx *params, const char *spec);
 
 /* ========================================================================
@@ -840,6 +915,173 @@ pf_loader *pf_loader_new(pf_ctx *ctx, const pf_dataset *data, pf_loader_opts opt
 bool pf_loader_next(pf_loader *l, pf_ctx *ctx, pf_tensor **images, pf_tensor **labels);
 /* Batches per epoch: ceil(N / batch_size), or floor with drop_last. */
 int64_t pf_loader_num_batches(const pf_loader *l);
+
+/* ========================================================================
+ * 15. Analysis
+ *
+ * Tools to look at data and at what a network learned.
+ * ======================================================================== */
+
+/* ---- PCA ----------------------------------------------------------------
+ * Principal component analysis: the linear autoencoder's closed form. The
+ * encoder f(x) = C (x - m) and the decoder g(z) = Cᵀ z + m, with m the
+ * mean of the training rows and C [d, D] the d leading eigenvectors of
+ * their covariance, minimise the mean squared reconstruction error
+ * (1/N) Σ_n ||x_n - g(f(x_n))||² over all linear maps through R^d; the
+ * minimum is (N - 1)/N times the sum of the discarded variances.
+ *
+ *     pf_pca *pca = pf_pca_fit(ctx, x, 32);          // x [N, 784]
+ *     pf_tensor *z = pf_pca_encode(step, pca, x);    // [N, 32]
+ *     pf_tensor *xr = pf_pca_decode(step, pca, z);   // [N, 784]
+ *
+ * The fit computes the mean and the covariance (divisor N - 1, as
+ * sklearn's PCA and torch.cov) in double precision, the covariance through
+ * BLAS (dsyrk) over chunks of rows, then every eigenvalue and eigenvector
+ * with LAPACK (LAPACKE_dsyevd). Each component's sign is fixed, so that a
+ * fit is reproducible across machines: its largest-magnitude coordinate is
+ * positive (the first one on a tie). A pf_pca and its tensors live in the
+ * context given to pf_pca_fit and go with it; they never require grad. */
+typedef struct pf_pca pf_pca;
+
+/* Fits a PCA with d components to the rows of x, [N, D] float32 or
+ * float64 (or [N, ...]: each example's elements flattened, so images
+ * [N, 1, 28, 28] give D = 784), any layout. NULL with an error unless
+ * N >= 2, 1 <= d <= D, D <= 16384, and every value is finite, or if LAPACK
+ * fails. Memory: the D × D covariance in double, freed before it returns. */
+pf_pca *pf_pca_fit(pf_ctx *ctx, const pf_tensor *x, int64_t d);
+/* The same PCA keeping only its first d components (1 <= d <= those of p),
+ * made in ctx; the tensors are views of p's, which must outlive it. One fit
+ * thus serves every latent size. */
+pf_pca *pf_pca_head(pf_ctx *ctx, const pf_pca *p, int64_t d);
+/* f(x) = (x - mean) @ componentsᵀ: x [N, D] (or [N, ...] with D elements
+ * per example) → [N, d]; float32 or float64, x's dtype. Runs through the
+ * ops, so it is differentiable with respect to x. */
+pf_tensor *pf_pca_encode(pf_ctx *ctx, const pf_pca *p, pf_tensor *x);
+/* g(z) = z @ components + mean: z [N, d] → [N, D]; differentiable in z. */
+pf_tensor *pf_pca_decode(pf_ctx *ctx, const pf_pca *p, pf_tensor *z);
+/* The mean [D] and the components [d, D] (float32; rows orthonormal, by
+ * decreasing variance), every variance of the training data [D] (float64,
+ * decreasing: the covariance's eigenvalues, rounding below 0 set to 0; the
+ * first d are those of the components kept), and the sizes. NULL or 0 for
+ * a NULL p. */
+const pf_tensor *pf_pca_mean(const pf_pca *p);
+const pf_tensor *pf_pca_components(const pf_pca *p);
+const pf_tensor *pf_pca_variances(const pf_pca *p);
+int64_t pf_pca_dim(const pf_pca *p);        /* D */
+int64_t pf_pca_latent(const pf_pca *p);     /* d */
+
+/* ---- t-SNE --------------------------------------------------------------
+ * A map of high-dimensional points in the plane that keeps neighbours
+ * together (van der Maaten & Hinton 2008), computed in O(N log N) per
+ * iteration by the Barnes-Hut algorithm (van der Maaten 2014), as his
+ * reference implementation bhtsne does:
+ *
+ *   - affinities: each point's 3 x perplexity nearest neighbours (exact,
+ *     Euclidean) get p_{j|i} ∝ exp(-beta_i |x_i - x_j|²), with beta_i set
+ *     by bisection so that the entropy of p_{.|i} is log(perplexity); then
+ *     P = (p_{j|i} + p_{i|j}) / 2N, sparse and symmetric;
+ *   - the map y [N, 2] starts from N(0, 1e-4²) draws of a pf_rng seeded
+ *     with `seed`, then descends KL(P || Q), q_ij ∝ 1 / (1 + |y_i - y_j|²),
+ *     with momentum 0.5 then 0.8, per-coordinate gains (delta-bar-delta)
+ *     and P multiplied by 12 over the first 250 iterations (a quarter of
+ *     them when there are fewer than 1000); the repulsive forces come from
+ *     a quadtree whose cells stand for their points when their half width
+ *     is below theta times their distance (bhtsne's test; theta 0.5 errs
+ *     by a few percent on the forces, which the descent tolerates; 0.1 by
+ *     a fraction of a percent, about 4 times slower).
+ *
+ *     pf_tensor *y = pf_tsne(ctx, features, &(pf_tsne_opts){.seed = 1});  // [5000, 2]
+ *     double acc = pf_knn_accuracy(y, labels);  // do the classes stay apart?
+ *
+ * Cost: the neighbour search is brute force through BLAS, O(N² D); each
+ * iteration is O(N log N). 5,000 MNIST digits (784 values), 1,000
+ * iterations: about 6 s of CPU time in all, 0.7 s of it the affinities;
+ * the iterations' force loop runs on the library's threads. With a fixed
+ * seed the result is the same bit for bit on any number of threads. */
+typedef struct pf_tsne_opts {
+    double perplexity;     /* effective number of neighbours; 0: 30 */
+    int iterations;        /* 0: 1000 */
+    double theta;          /* Barnes-Hut accuracy, 0: 0.5 (smaller: slower, more exact) */
+    double learning_rate;  /* 0: max(200, N / 12) (bhtsne's 200; Belkina et al. 2019 for large N) */
+    uint64_t seed;         /* of the initial map */
+    FILE *log;             /* if not NULL: progress lines (KL divergence every 100 iterations) */
+    double *kl_divergence; /* if not NULL: receives KL(P || Q) at the end (Q normalised by the tree's estimate) */
+} pf_tsne_opts;
+
+/* The t-SNE map [N, 2] (float32, made in ctx, centred) of the rows of x:
+ * [N, D] float32 or float64 (read as float32), or [N, ...] with each
+ * example's elements flattened (images [N, 1, 28, 28] give D = 784), any
+ * layout. opts may be
+ * NULL (all defaults). NULL with an error unless 4 <= N <= 2^26, every
+ * value is finite, 1 <= perplexity <= (N - 1) / 3, and iterations, theta
+ * and learning rate are not negative. Memory: O(N (D + perplexity)). */
+pf_tensor *pf_tsne(pf_ctx *ctx, const pf_tensor *x, const pf_tsne_opts *opts);
+
+/* Leave-one-out 1-nearest-neighbour accuracy: the fraction of points whose
+ * nearest other point (Euclidean; the lower index on a tie) has the same
+ * label. points [N, D] (or [N, ...]) float, labels [N] int64, N >= 2. A
+ * number for "how well a map keeps the classes apart" (1: perfectly;
+ * chance for C balanced classes: about 1/C). Exact, O(N² D) through BLAS.
+ * NAN with an error on bad arguments or non-finite points. */
+double pf_knn_accuracy(const pf_tensor *points, const pf_tensor *labels);
+
+/* ========================================================================
+ * 16. Images
+ *
+ * PNG and JPEG files, decoded by libpng and libjpeg(-turbo), become float32
+ * [3, H, W] tensors in [0, 1] (byte / 255, as torchvision's ToTensor):
+ * grey becomes RGB, alpha is dropped (as PIL's convert("RGB")), palettes
+ * are expanded and 16-bit samples scaled to 8 bits. The format is told by
+ * the magic bytes, not the name. A truncated or corrupt file is an error
+ * (libjpeg's warnings, such as a premature end of data, count as errors),
+ * and so is a header announcing more than 16384 pixels per side or 2^26
+ * pixels in all, or more pixels than the compressed data could hold.
+ * ======================================================================== */
+
+pf_tensor *pf_image_load(pf_ctx *ctx, const char *path);
+/* The same from a whole file in memory. */
+pf_tensor *pf_image_decode(pf_ctx *ctx, const uint8_t *bytes, size_t size);
+
+/* Bilinear resampling of a float32 [C, H, W] or [N, C, H, W] image to
+ * out_h x out_w, as torch.nn.functional.interpolate(mode="bilinear",
+ * align_corners=False) without antialiasing: each output pixel reads the 4
+ * input pixels around its centre, so a reduction by more than 2 skips
+ * pixels (PIL's resize, which torchvision's Resize uses on PIL images,
+ * averages them instead). Not differentiable. */
+pf_tensor *pf_image_resize(pf_ctx *ctx, pf_tensor *img, int64_t out_h, int64_t out_w);
+
+typedef enum pf_image_norm {
+    /* 0.5 + 0.5 (img - mean) / std, with the mean and the standard
+     * deviation (unbiased) of the whole image, all channels together: the
+     * lecture's slide, img = 0.5 + 0.5 * (img - img.mean()) / img.std(). */
+    PF_NORM_SLIDE = 0,
+    /* (img - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225], channel by
+     * channel: what torchvision's ImageNet models were trained with. */
+    PF_NORM_IMAGENET = 1,
+    PF_NORM_NONE = 2,
+} pf_image_norm;
+
+typedef struct pf_image_prep {
+    int resize;          /* shorter side to this length, the longer one to
+                            floor(resize * long / short), as torchvision's
+                            Resize(resize) (here bilinear, see above); 0: none */
+    int crop;            /* a centred crop x crop square, as torchvision's
+                            CenterCrop (offsets round half to even); 0: none */
+    pf_image_norm norm;
+} pf_image_prep;
+
+/* A [3, H, W] image made into a model's input [1, 3, H', W']: resized,
+ * cropped, then normalised, in that order (the slide's statistics are
+ * those of the cropped image). The usual ImageNet evaluation is
+ * {256, 224, ...}; the slide fed the whole image as it was, {0, 0,
+ * PF_NORM_SLIDE}. A crop larger than the image is an error. */
+pf_tensor *pf_image_prepare(pf_ctx *ctx, pf_tensor *img, const pf_image_prep *prep);
+
+/* The 1000 classes of ImageNet (ILSVRC 2012) in the order of the outputs of
+ * torchvision's models, with torchvision's names: pf_imagenet_class(0) is
+ * "tench", 208 "Labrador retriever"; NULL outside 0..999. */
+#define PF_IMAGENET_CLASSES 1000
+const char *pf_imagenet_class(int index);
 
 #ifdef __cplusplus
 }

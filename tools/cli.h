@@ -48,6 +48,7 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
 int cmd_lecture(int argc, char **argv);
 
 /* ---- training (training.c) ---- */

@@ -9,7 +9,7 @@
 int cmd_info(int argc, char **argv)
 {
     const cli_option options[] = {{0}};
-    const cli_command cmd = {"info", "FILE.safetensors", "Lists the tensors of a safetensors file.", options, 1};
+    const cli_command cmd = {"info", "FILE", "Lists the tensors of a safetensors or PyTorch .pth file.", options, 1};
     const char *positional[1];
     int n;
     int parsed = cli_parse(&cmd, argc, argv, positional, &n);
@@ -21,7 +21,7 @@ int cmd_info(int argc, char **argv)
     }
     pf_ctx *ctx = pf_ctx_new(0);
     pf_named_tensor *tensors;
-    int count = pf_safetensors_load(ctx, positional[0], &tensors);
+    int count = pf_weights_load(ctx, positional[0], &tensors);
     if (count < 0) {
         cli_fail("info", NULL);
         pf_ctx_free(ctx);

@@ -5,6 +5,7 @@
  *   profond eval     test error of saved weights
  *   profond predict  run saved weights on a tensor file
  *   profond info     list the tensors of a safetensors file
+ *   profond classify classify an image with a pretrained AlexNet (the lecture's slide)
  *   profond lecture  run the lecture's experiments, write figures and a page
  */
 #include <stdio.h>
@@ -22,7 +23,8 @@ static const subcommand subcommands[] = {
     {"train", cmd_train, "train a model (the lecture's CNN on MNIST by default)"},
     {"eval", cmd_eval, "test error of a model's saved weights"},
     {"predict", cmd_predict, "run a model on the tensor 'input' of a safetensors file"},
-    {"info", cmd_info, "list the tensors, shapes and dtypes of a safetensors file"},
+    {"info", cmd_info, "list the tensors, shapes and dtypes of a safetensors or .pth file"},
+    {"classify", cmd_classify, "classify an image with a pretrained AlexNet (the lecture's slide)"},
     {"lecture", cmd_lecture, "run the lecture's experiments and write their figures (profond lecture --list)"},
 };
 

@@ -4,6 +4,10 @@
  *   layer 7 (Linear(in_features=256, ...)): pf_linear: ...
  * ReLU followed by MaxPool2d runs as pooling then ReLU (same results, less
  * work; see relu_then_max_pool).
+ *
+ * pf_nn_named_sequential is the same with named children and a kind of
+ * its own: torchvision's AlexNet is "AlexNet" with children "features",
+ * "avgpool" and "classifier", whose tensors are "features.0.weight" ...
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +22,10 @@ static void name_failing_layer(const pf_module *m, int i)
         snprintf(what, sizeof what, "%s", m->children[i]->ops->kind);
     else
         m->children[i]->ops->describe(m->children[i], what, sizeof what);
-    pf_error_prefix("layer %d (%s): ", i, what);
+    if (m->child_names && m->child_names[i])
+        pf_error_prefix("%s (%s): ", m->child_names[i], what);
+    else
+        pf_error_prefix("layer %d (%s): ", i, what);
 }
 
 /* ReLU then max pooling equals max pooling then ReLU, values and gradients
@@ -61,8 +68,7 @@ static pf_tensor *sequential_forward(pf_module *m, pf_ctx *ctx, pf_tensor *x)
  * is "Sequential()". */
 static void sequential_describe(const pf_module *m, char *buf, size_t n)
 {
-    (void)m;
-    snprintf(buf, n, "Sequential()");
+    snprintf(buf, n, "%s()", m->ops->kind);
 }
 
 static const pf_module_ops sequential_ops = {"Sequential", sequential_forward, sequential_describe};
@@ -82,5 +88,60 @@ pf_module *pf_nn_sequential(pf_ctx *params, int n, pf_module *const *layers)
         children[i] = layers[i];
     m->children = children;
     m->n_children = n;
+    return m;
+}
+
+/* A name PyTorch accepts for a submodule: not empty, no '.'. */
+static bool valid_child_name(const char *name)
+{
+    return name[0] && !strchr(name, '.') && strlen(name) < 64;
+}
+
+pf_module *pf_nn_named_sequential(pf_ctx *params, const char *kind, int n, const char *const *names,
+                                  pf_module *const *layers)
+{
+    if (n < 0 || (n > 0 && (!layers || !names)))
+        return pf_fail("pf_nn_named_sequential: bad layer list");
+    if (kind && (!kind[0] || strlen(kind) >= 64))
+        return pf_fail("pf_nn_named_sequential: the kind must have 1 to 63 characters");
+    for (int i = 0; i < n; i++) {
+        if (!layers[i])
+            return pf_ok() ? pf_fail("pf_nn_named_sequential: layer %d is NULL", i) : NULL;
+        if (names[i] && !valid_child_name(names[i]))
+            return pf_fail("pf_nn_named_sequential: layer %d: the name '%.64s' is empty, too long or has a '.'", i,
+                           names[i]);
+        for (int j = 0; names[i] && j < i; j++)
+            if (names[j] && strcmp(names[i], names[j]) == 0)
+                return pf_fail("pf_nn_named_sequential: two layers are named '%s'", names[i]);
+        pf_named_tensor *state;
+        if (!names[i] && pf_module_state(layers[i], &state) != 0)
+            return pf_ok() ? pf_fail("pf_nn_named_sequential: layer %d (%s) has tensors, so it needs a name", i,
+                                     layers[i]->ops->kind)
+                           : NULL;
+    }
+    pf_module *m = pf_nn_sequential(params, n, layers);
+    const char **copy = pf_ctx_alloc(params, sizeof *copy * (size_t)(n ? n : 1));
+    if (!m || !copy)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        copy[i] = NULL;
+        if (!names[i])
+            continue;
+        char *name = pf_ctx_alloc(params, strlen(names[i]) + 1);
+        if (!name)
+            return NULL;
+        copy[i] = strcpy(name, names[i]);
+    }
+    m->child_names = copy;
+    if (kind && strcmp(kind, "Sequential") != 0) {
+        /* Its own ops: the same forward under another kind name. */
+        pf_module_ops *ops = pf_ctx_alloc(params, sizeof *ops);
+        char *kind_copy = pf_ctx_alloc(params, strlen(kind) + 1);
+        if (!ops || !kind_copy)
+            return NULL;
+        *ops = sequential_ops;
+        ops->kind = strcpy(kind_copy, kind);
+        m->ops = ops;
+    }
     return m;
 }

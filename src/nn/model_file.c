@@ -1,6 +1,7 @@
 /*
  * model_file.c — saving and loading a module's state (parameters and
- * buffers) as safetensors with state_dict names.
+ * buffers) as safetensors with state_dict names; loading also reads
+ * PyTorch's .pth files (pf_weights_load tells them by their content).
  *
  * Loading is all or nothing: every tensor of the model must be in the file
  * with the same dtype and shape, and the file may hold nothing else; all of
@@ -64,7 +65,7 @@ bool pf_module_load(pf_module *m, const char *path)
     if (!tmp)
         return false;
     pf_named_tensor *file;
-    int nf = pf_safetensors_load(tmp, path, &file);
+    int nf = pf_weights_load(tmp, path, &file);
     bool ok = nf >= 0 && check_file(path, state, n, file, nf);
     for (int i = 0; ok && i < n; i++)
         ok = pf_copy_(state[i].tensor, pf_named_find(file, nf, state[i].name));

@@ -88,6 +88,11 @@ pf_module *pf_module_child(const pf_module *m, int i)
     return m && i >= 0 && i < m->n_children ? m->children[i] : NULL;
 }
 
+const char *pf_module_child_name(const pf_module *m, int i)
+{
+    return m && m->child_names && i >= 0 && i < m->n_children ? m->child_names[i] : NULL;
+}
+
 void pf_module_set_forward_hook(pf_module *m, pf_forward_hook hook, void *user)
 {
     if (!m)
@@ -117,7 +122,10 @@ static int collect(pf_module *root, pf_module *m, const char *prefix, bool param
     }
     for (int c = 0; c < m->n_children; c++) {
         char child_prefix[256];
-        int len = snprintf(child_prefix, sizeof child_prefix, "%s%d.", prefix, c);
+        if (m->child_names && !m->child_names[c])
+            continue; /* a step without state (pf_nn_named_sequential) */
+        int len = m->child_names ? snprintf(child_prefix, sizeof child_prefix, "%s%s.", prefix, m->child_names[c])
+                                 : snprintf(child_prefix, sizeof child_prefix, "%s%d.", prefix, c);
         if (len < 0 || len >= (int)sizeof child_prefix) {
             pf_fail("%s: modules nested too deeply for their state names", root->ops->kind);
             return -1;
@@ -198,7 +206,12 @@ static void print_module(FILE *f, const pf_module *m, int indent)
     }
     fprintf(f, "%s(\n", m->ops->kind);
     for (int i = 0; i < m->n_children; i++) {
-        fprintf(f, "%*s(%d): ", indent + 2, "", i);
+        if (m->child_names && !m->child_names[i])
+            continue;
+        if (m->child_names)
+            fprintf(f, "%*s(%s): ", indent + 2, "", m->child_names[i]);
+        else
+            fprintf(f, "%*s(%d): ", indent + 2, "", i);
         print_module(f, m->children[i], indent + 2);
         fputc('\n', f);
     }

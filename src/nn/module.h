@@ -34,6 +34,11 @@ struct pf_module {
 
     int n_children;
     pf_module **children;
+    /* NULL: children are named by index ("0", "1" ...). Otherwise each
+     * child's name ("features"), or NULL for a parameterless step that is
+     * no submodule (torchvision's torch.flatten): it has no state names and
+     * is left out of the repr. See pf_nn_named_sequential. */
+    const char **child_names;
 
     int64_t iarg[PF_MODULE_MAX_IARGS];
     double farg[PF_MODULE_MAX_FARGS];
@@ -54,6 +59,11 @@ pf_module *pf_module_new(pf_ctx *ctx, const pf_module_ops *ops);
 bool pf_module_add(pf_module *m, const char *name, pf_tensor *t, bool parameter);
 /* The module's own tensor of that name (NULL if absent). */
 pf_tensor *pf_module_local(const pf_module *m, const char *name);
+
+/* The models of torchvision by name ("alexnet", "vgg16", "alexnet/32" with
+ * every width divided by 32), for pf_model_from_spec (zoo.c). Returns NULL
+ * without an error when the spec is no such name. */
+pf_module *pf_model_zoo_lookup(pf_ctx *params, const char *spec, bool *matched);
 
 /* PyTorch's default initialisation: uniform in +-1/sqrt(fan_in) (what
  * Kaiming-uniform with a = sqrt(5) reduces to, and the bias rule). */

@@ -501,6 +501,12 @@ pf_module *pf_model_from_spec(pf_ctx *params, const char *spec)
         return pf_fail("pf_model_from_spec: NULL spec");
     if (strlen(spec) > SPEC_MAX_LENGTH)
         return pf_fail("pf_model_from_spec: the spec is longer than %d characters", SPEC_MAX_LENGTH);
+    /* torchvision's models by name (zoo.c): not Sequentials, and larger
+     * than a spec may describe. */
+    bool zoo;
+    pf_module *named = pf_model_zoo_lookup(params, spec, &zoo);
+    if (zoo)
+        return named;
     if (strcmp(spec, "lecture-cnn") == 0)
         spec = lecture_cnn;
     else if (strcmp(spec, "mlp") == 0)
