@@ -44,6 +44,7 @@ typedef enum pf_unary_op {
     PF_UNARY_ADD_SCALAR,  /* x + p0 */
     PF_UNARY_MUL_SCALAR,  /* x * p0 */
     PF_UNARY_LEAKY_RELU,  /* x > 0 ? x : p0 * x */
+    PF_UNARY_GUIDED_RELU, /* max(x, 0); backward dy where x > 0 and dy > 0, else 0 */
 } pf_unary_op;
 
 typedef enum pf_binary_op {
