@@ -113,7 +113,10 @@ static bool gemm_item(const pf_gemm_args *g, int64_t i)
         return true;
     }
     int threads = pf_cpu_threads();
-    if (omp_in_parallel() || threads < 2 || g->m * g->n * g->k < PARALLEL_MIN_WORK)
+    /* omp_get_level, not omp_in_parallel: inside a region of one thread
+     * (an if clause that was false), a region here would start a nested
+     * team of new threads. */
+    if (omp_get_level() > 0 || threads < 2 || g->m * g->n * g->k < PARALLEL_MIN_WORK)
         return gemm_block(g, i, 0, g->m, 0, g->n);
     /* Slice the longer side of C in multiples of 16 rows or 32 columns
      * (the AVX-512 kernel's tiles are 8 x 32). */
@@ -137,7 +140,7 @@ bool pf_cpu_gemm(const pf_gemm_args *g)
 {
     if (g->m == 0 || g->n == 0)
         return true;
-    bool spread = g->batch > 1 && !omp_in_parallel() && pf_cpu_threads() > 1 &&
+    bool spread = g->batch > 1 && omp_get_level() == 0 && pf_cpu_threads() > 1 &&
                   g->batch * g->m * g->n * (g->k ? g->k : 1) >= PARALLEL_MIN_WORK &&
                   g->stride_c != 0;
     bool ok = true;
