@@ -7,6 +7,9 @@
 #   make asan     the tests again under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz     each libFuzzer target for FUZZ_SECONDS (default 60; needs clang)
 #   make golden   rewrite the PyTorch golden files (Debian's python3-torch)
+#   make bench    profond against PyTorch on this machine (bench/run.py; appends
+#                 to bench/RESULTS.md). BENCH=train,infer a subset, QUICK=1 a
+#                 short trial, TORCH_PYTHON=python a second torch. Not in make test.
 #   make install  install library, header and pkg-config file (PREFIX=/usr/local)
 #   make clean
 
@@ -16,7 +19,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build deps test demo lecture asan fuzz golden install clean
+.PHONY: all build deps test demo lecture asan fuzz golden bench install clean
 
 all: build
 
@@ -37,9 +40,10 @@ demo: deps
 	$(MAKE) build
 	@scripts/demo.sh $(BUILD)
 
-lecture: deps
-	$(MAKE) build
-	$(BUILD)/profond lecture all --out lecture-out
+# Builds only the command line (not the tests), then scripts/lecture.sh.
+lecture: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target profond
+	@scripts/lecture.sh $(BUILD) lecture-out
 
 asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPF_SANITIZE=ON
@@ -53,6 +57,15 @@ fuzz: deps
 
 golden:
 	/usr/bin/python3 tests/golden/generate.py
+
+# MNIST as make demo finds it: $PROFOND_DATA, ./data, then ../shared/data.
+bench: deps
+	$(MAKE) build
+	@data=$${PROFOND_DATA:-data}; \
+	for d in "$${PROFOND_DATA:-}" data ../shared/data; do \
+	    if [ -n "$$d" ] && [ -d "$$d/mnist" ]; then data=$$d; break; fi; \
+	done; \
+	PROFOND_DATA=$$data BUILD=$(BUILD) BENCH=$(BENCH) BENCH_QUICK=$(QUICK) /usr/bin/python3 bench/run.py
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -9,10 +9,31 @@
 #include "lecture.h"
 #include "cli.h"
 
+/* Seconds that the experiments of `profond lecture all` that train may
+ * train for (each stops before an epoch that would end past its budget,
+ * and says so on the page; one epoch always runs). `make lecture` must end
+ * within 5 minutes on a 2-core machine: these add up to 220 s, and the
+ * rest of the lecture takes about 30 s (tsne and visualize train one small
+ * network, two epochs, that they share). Measured on a 2-core Zen 5: mnist
+ * runs its 10 epochs in 38 s, the autoencoders their 2 epochs each in 43 s,
+ * the GAN 5 of its 20 epochs; `make lecture` took 3 min 30 s. */
+static const struct {
+    const char *name;
+    double seconds;
+} lecture_all_budgets[] = {{"mnist", 50}, {"autoencoder", 60}, {"gan", 110}};
+
+static double lecture_all_budget(const char *name)
+{
+    for (size_t i = 0; i < sizeof lecture_all_budgets / sizeof *lecture_all_budgets; i++)
+        if (strcmp(lecture_all_budgets[i].name, name) == 0)
+            return lecture_all_budgets[i].seconds;
+    return 0;
+}
+
 int cmd_lecture(int argc, char **argv)
 {
     const char *out = "lecture-out", *data = "mnist";
-    bool quick = false, list = false;
+    bool quick = false, list = false, retrain = false;
     int64_t epochs = 0, seed = 0, threads = 0;
     const cli_option options[] = {
         {"out", OPT_STRING, &out, "DIR", "where to write (default lecture-out)"},
@@ -20,6 +41,7 @@ int cmd_lecture(int argc, char **argv)
         {"epochs", OPT_INT, &epochs, "N", "epochs of the experiments that train (default: their own)"},
         {"data", OPT_STRING, &data, "NAME|DIR", "data of the experiments on images (default mnist)"},
         {"seed", OPT_INT, &seed, "N", "seed (default 0)"},
+        {"retrain", OPT_FLAG, &retrain, NULL, "train again the models an earlier run saved (autoencoder)"},
         {"threads", OPT_INT, &threads, "N", "threads (default: $PF_THREADS or all cores)"},
         {"list", OPT_FLAG, &list, NULL, "list the experiments"},
         {0},
@@ -52,12 +74,18 @@ int cmd_lecture(int argc, char **argv)
     }
     if (threads > 0)
         pf_set_num_threads((int)threads);
+    lecture_set_retrain(retrain);
     if (strcmp(positional[0], "all") == 0) {
+        /* `make lecture` must end in a few minutes on a 2-core machine:
+         * without --epochs, the experiments that train stop before an epoch
+         * that would end past their budget, and say so. */
         int failed = 0;
-        for (int i = 0; i < lecture_experiment_count; i++)
+        for (int i = 0; i < lecture_experiment_count; i++) {
+            lecture_set_budget(epochs ? 0 : lecture_all_budget(lecture_experiments[i].name));
             if (lecture_run_experiment(&lecture_experiments[i], out, quick, (int)epochs, data,
                                        (unsigned long long)seed) != 0)
                 failed++;
+        }
         if (lecture_write_html(out) != 0)
             return 1;
         printf("wrote %s/index.html (%d experiments%s)\n", out, lecture_experiment_count - failed,

@@ -32,6 +32,8 @@ typedef struct lecture_run {
     int epochs;             /* 0: the experiment's own default */
     const char *data;       /* data NAME or DIR for the experiments on images (default "mnist") */
     unsigned long long seed;
+    double budget;          /* seconds an experiment that trains may take (0: no limit); see lecture_set_budget */
+    bool retrain;           /* train again the models an earlier run saved (autoencoder, cnn.h); see lecture_set_retrain */
     cJSON *results;         /* what results.json will hold */
     cJSON *numbers;         /* results["numbers"] */
     cJSON *figures;         /* results["figures"]: [{"file", "caption"}] */
@@ -55,6 +57,15 @@ const lecture_experiment *lecture_find(const char *name);
  * results.json. Returns 0 on success. */
 int lecture_run_experiment(const lecture_experiment *e, const char *out, bool quick, int epochs, const char *data,
                            unsigned long long seed);
+/* The time budget given to the experiments run after this call (seconds,
+ * 0: none). `profond lecture all` sets one so that `make lecture` ends in a
+ * few minutes on a small machine: an experiment that trains for several
+ * epochs (mnist) stops before an epoch that would end past it, and says so. */
+void lecture_set_budget(double seconds);
+/* Whether the experiments run after this call train again the models that
+ * an earlier run saved into their folder (`--retrain`), instead of loading
+ * them (default: load; the autoencoders). */
+void lecture_set_retrain(bool retrain);
 /* Writes OUT/index.html from the results.json of every experiment present
  * under OUT. Returns 0 on success. */
 int lecture_write_html(const char *out);
@@ -84,5 +95,10 @@ int lecture_conv1d(lecture_run *run);
 int lecture_descent(lecture_run *run);
 int lecture_autograd(lecture_run *run);
 int lecture_mnist(lecture_run *run);
+int lecture_autoencoder(lecture_run *run);
+int lecture_gan(lecture_run *run);
+int lecture_tsne(lecture_run *run);
+int lecture_visualize(lecture_run *run);
+int lecture_classify(lecture_run *run);
 
 #endif

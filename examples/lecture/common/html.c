@@ -78,6 +78,8 @@ static void put_experiment(FILE *f, const cJSON *r, const char *name)
         put_escaped(f, section->valuestring);
         fputs("</small>", f);
     }
+    if (cJSON_IsTrue(cJSON_GetObjectItem(r, "quick")))
+        fputs(" <span class=\"quick\">quick run: small sizes</span>", f);
     fputs("</h2>\n", f);
     if (cJSON_IsString(slide)) {
         fputs("<blockquote>", f);
@@ -140,9 +142,15 @@ int lecture_write_html(const char *out)
           "h2 small { font-weight: normal; color: #666; }\n"
           "blockquote { border-left: 4px solid #ccd; margin: 1em 0; padding: 0.2em 1em; color: #444; "
           "font-style: italic; }\n"
-          "figure { display: inline-block; margin: 0.5em; vertical-align: top; max-width: 100%; }\n"
-          "figure img { max-width: 100%; border: 1px solid #ddd; }\n"
-          "figcaption { font-size: 0.9em; color: #444; max-width: 40em; }\n"
+          /* A table whose caption wraps at the image's width. */
+          "figure { display: table; margin: 1em 0; max-width: 100%; }\n"
+          "figure img { display: block; max-width: 100%; height: auto; border: 1px solid #ddd; }\n"
+          "figcaption { display: table-caption; caption-side: bottom; font-size: 0.9em; color: #444; "
+          "padding-top: 0.3em; }\n"
+          "nav { font-size: 0.95em; line-height: 1.6; }\n"
+          "nav a { margin-right: 0.8em; white-space: nowrap; }\n"
+          ".quick { font-size: 0.55em; font-weight: normal; background: #fe9; padding: 0.1em 0.4em; "
+          "vertical-align: middle; }\n"
           "table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }\n"
           "th, td { border: 1px solid #ddd; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }\n"
           "section { border-top: 1px solid #eee; margin-top: 2em; }\n</style>\n</head>\n<body>\n"
@@ -150,20 +158,40 @@ int lecture_write_html(const char *out)
           "<p>The experiments of F. Fleuret's lecture (2019), reproduced with profond. Each section quotes the "
           "slide, shows the figures the program drew, and lists the numbers it measured.</p>\n",
           f);
+    /* The results of the experiments run into this folder, in lecture
+     * order; then a list of links to them, then each. */
+    cJSON **results = calloc((size_t)lecture_experiment_count, sizeof *results);
+    if (!results) {
+        fclose(f);
+        remove(tmp);
+        fprintf(stderr, "lecture: out of memory writing %s\n", path);
+        return 1;
+    }
     int shown = 0;
     for (int i = 0; i < lecture_experiment_count; i++) {
-        const char *name = lecture_experiments[i].name;
-        char results[1200];
-        snprintf(results, sizeof results, "%s/%s/results.json", out, name);
-        cJSON *r = read_json(results);
-        if (!r)
-            continue;
-        put_experiment(f, r, name);
-        cJSON_Delete(r);
-        shown++;
+        char file[1200];
+        snprintf(file, sizeof file, "%s/%s/results.json", out, lecture_experiments[i].name);
+        results[i] = read_json(file);
+        shown += results[i] != NULL;
     }
+    if (shown > 0) {
+        fputs("<nav>", f);
+        for (int i = 0; i < lecture_experiment_count; i++)
+            if (results[i]) {
+                fprintf(f, "<a href=\"#%s\">", lecture_experiments[i].name);
+                put_escaped(f, lecture_experiments[i].name);
+                fputs("</a> ", f);
+            }
+        fputs("</nav>\n", f);
+    }
+    for (int i = 0; i < lecture_experiment_count; i++)
+        if (results[i]) {
+            put_experiment(f, results[i], lecture_experiments[i].name);
+            cJSON_Delete(results[i]);
+        }
     if (shown == 0)
         fputs("<p>No experiment has been run into this folder yet.</p>\n", f);
+    free(results);
     fputs("</body>\n</html>\n", f);
     bool ok = fclose(f) == 0;
     if (!ok || rename(tmp, path) != 0) {

@@ -57,6 +57,50 @@ const lecture_experiment lecture_experiments[] = {
      "torch.autograd.grad(a, (t,)) donne (tensor([2., 4., 8.]),). Puis h = tanh(w1 @ x + b1), "
      "y = tanh(w2 @ h + b2), loss = (y - target).pow(2).mean().",
      lecture_autograd},
+    {"mnist", "MNIST",
+     "model = nn.Sequential(nn.Conv2d(1, 32, 5), nn.ReLU(), nn.MaxPool2d(3), nn.Conv2d(32, 64, 5), nn.ReLU(), "
+     "nn.MaxPool2d(2), Shape1D(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10)) ; "
+     "criterion = nn.CrossEntropyLoss() ; optimizer = torch.optim.SGD(model.parameters(), lr = 1e-2) ; "
+     "for e in range(10): for input, target in data_loader_iterator(train_loader): ... "
+     "Temps d'apprentissage < 10 s, erreur ≃ 1 %.",
+     lecture_mnist},
+    {"classify", "pretrained AlexNet",
+     "img = torchvision.transforms.ToTensor()(PIL.Image.open('blacklab.jpg')) ; "
+     "img = 0.5 + 0.5 * (img - img.mean()) / img.std() ; "
+     "alexnet = torchvision.models.alexnet(pretrained = True) ; alexnet.eval() ; output = alexnet(img) ; "
+     "scores, indexes = output.data.view(-1).sort(descending = True) : #1 (12.26) Weimaraner, "
+     "#2 (10.95) Chesapeake Bay retriever, #3 (10.87) Labrador retriever ...",
+     lecture_classify},
+    {"autoencoder", "Auto-encodeurs",
+     "Un auto-encodeur combine un encodeur f depuis l'espace du signal X vers un espace latent F, et un "
+     "décodeur g qui projette réciproquement vers X, de manière à ce que g ∘ f soit [proche de] l'identité sur "
+     "les données. Un exemple simple d'auto-encodeur serait composé de deux modèles linéaires, auquel cas la "
+     "solution est celle du PCA. De bien meilleurs résultats peuvent être obtenus avec des fonctions plus "
+     "complexes comme des réseaux de neurones. X (exemples originaux), g ∘ f(X) (CNN, d = 2, 4, 8, 16, 32), "
+     "g ∘ f(X) (PCA, d = 2, 4, 8, 16, 32). Pour avoir une intuition de la représentation latente, nous pouvons "
+     "choisir deux exemples x et x' au hasard et interpoler linéairement dans l'espace latent : "
+     "ξ(x, x', α) = g((1 − α) f(x) + α f(x')). Interpolation avec PCA (d = 32), avec un auto-encodeur (d = 8), "
+     "(d = 32).",
+     lecture_autoencoder},
+    {"gan", "Modèles génératifs adverseriaux",
+     "Une approche puissante pour apprendre un modèle génératif en grande dimension consiste à entraîner deux "
+     "modèles avec des objectifs adverseriaux (Goodfellow et al., 2014) : un discriminateur D : X → [0, 1] "
+     "pour prédire si un exemple est \"vrai\" ou \"faux\", et un générateur G : R^D → X pour transformer des "
+     "échantillons d'une distribution fixe [une loi normale] en exemples qui trompent D. "
+     "Images synthétisées après 1, 2, 5, 10 et 20 epochs [LSUN, chambres à coucher].",
+     lecture_gan},
+    {"tsne", "Compréhension des modèles",
+     "L'algorithme t-SNE permet de visualiser en 2d des ensembles de points appartenant à des espaces de très "
+     "grandes dimensions. Nous pouvons l'utiliser pour visualiser les encodages réalisés par les couches "
+     "successives d'un réseau de neurones. Encodages de MNIST dans les couches d'un LeNet : Input, Layer #1, "
+     "Layer #4, Layer #7, Layer #9.",
+     lecture_tsne},
+    {"visualize", "Compréhension des modèles",
+     "Nombreuses techniques ont été développées pour analyser les grandeurs intermédiaires qui sont calculées "
+     "dans un modèle. VGG16, rétro-propagation guidée (Zeiler and Fergus, 2014) ; VGG16, maximisation d'un "
+     "canal de la 4ème couche convolutionnelle, d'un canal de la 7ème, d'une unité de la 13ème couche, d'une "
+     "unité de la couche de sortie (\"King crab\", \"Samoyed\", \"Hourglass\", \"Paper towel\").",
+     lecture_visualize},
 };
 const int lecture_experiment_count = (int)(sizeof lecture_experiments / sizeof *lecture_experiments);
 
@@ -145,11 +189,19 @@ static bool write_file(const char *path, const char *text)
     return true;
 }
 
+static double budget_seconds;
+
+void lecture_set_budget(double seconds) { budget_seconds = seconds > 0 ? seconds : 0; }
+
+static bool retrain_models;
+
+void lecture_set_retrain(bool retrain) { retrain_models = retrain; }
+
 int lecture_run_experiment(const lecture_experiment *e, const char *out, bool quick, int epochs, const char *data,
                            unsigned long long seed)
 {
     lecture_run run = {.name = e->name, .quick = quick, .epochs = epochs, .data = data ? data : "mnist",
-                       .seed = seed};
+                       .seed = seed, .budget = budget_seconds, .retrain = retrain_models};
     if (!make_dir(out))
         return 1;
     if (snprintf(run.dir, sizeof run.dir, "%s/%s", out, e->name) >= (int)sizeof run.dir) {

@@ -1,8 +1,8 @@
 /*
  * main.c — a standalone program for one experiment of the lecture:
- * build/examples/lecture_NAME [--out DIR] [--quick]. The experiment's name
- * comes from the build (LECTURE_EXPERIMENT); `profond lecture NAME` runs the
- * same function.
+ * build/examples/lecture_NAME [--out DIR] [--quick] [--retrain]. The
+ * experiment's name comes from the build (LECTURE_EXPERIMENT); `profond
+ * lecture NAME` runs the same function.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +19,10 @@ int main(int argc, char **argv)
             out = argv[++i];
         } else if (strcmp(argv[i], "--quick") == 0) {
             quick = true;
+        } else if (strcmp(argv[i], "--retrain") == 0) {
+            lecture_set_retrain(true);
         } else {
-            fprintf(stderr, "usage: %s [--out DIR] [--quick]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--out DIR] [--quick] [--retrain]\n", argv[0]);
             return 2;
         }
     }
