@@ -493,6 +493,30 @@ static void test_views_of_plain_tensors_record_nothing(void **state)
     assert_non_null(v->node);
 }
 
+/* pf_fill_ through views: a contiguous range of zeros is one memset, any
+ * other fill goes element by element; both must touch exactly the view. */
+static void test_fill_through_views(void **state)
+{
+    pf_ctx *ctx = *state;
+    pf_tensor *t = pf_full(ctx, 7, PF_DIMS(3, 4));
+    /* zeros into the middle row: contiguous, offset 4 */
+    PF_CHECK(pf_fill_(pf_narrow(ctx, t, 0, 1, 1), 0));
+    /* zeros into column 2 of the other rows: stride 4 */
+    PF_CHECK(pf_fill_(pf_narrow(ctx, pf_narrow(ctx, t, 1, 2, 1), 0, 0, 1), 0));
+    for (int64_t i = 0; i < 3; i++)
+        for (int64_t j = 0; j < 4; j++) {
+            double want = i == 1 || (i == 0 && j == 2) ? 0 : 7;
+            assert_true(pf_get(t, (int64_t[]){i, j}) == want);
+        }
+    /* -0.0 is not all zero bytes: it must keep its sign */
+    PF_CHECK(pf_fill_(t, -0.0));
+    assert_true(signbit(pf_get(t, (int64_t[]){2, 3})));
+    /* and a transposed (non-contiguous) whole tensor is filled entirely */
+    PF_CHECK(pf_fill_(pf_transpose(ctx, t, 0, 1), 0));
+    for (int64_t i = 0; i < 12; i++)
+        assert_true(pf_get(t, (int64_t[]){i / 4, i % 4}) == 0 && !signbit(pf_get(t, (int64_t[]){i / 4, i % 4})));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -509,6 +533,7 @@ int main(void)
         TEST(test_contiguous),
         TEST(test_clone),
         TEST(test_detach),
+        TEST(test_fill_through_views),
         TEST(test_views_of_plain_tensors_record_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

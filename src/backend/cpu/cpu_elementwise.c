@@ -77,9 +77,24 @@ typedef struct fill_args {
     unsigned char pattern[8];
 } fill_args;
 
+static bool all_zero_bytes(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+/* A contiguous segment of zeros is one memset (zero_grad zeroes every
+ * gradient each step: element by element it took a third of an MLP's
+ * epoch); anything else is element by element. */
 static void fill_segment(void *arg, const int64_t *off, const int64_t *step, int64_t len)
 {
     const fill_args *a = arg;
+    if (step[0] == 1 && all_zero_bytes(a->pattern, a->elsize)) {
+        memset(a->dst + (size_t)off[0] * a->elsize, 0, (size_t)len * a->elsize);
+        return;
+    }
     for (int64_t i = 0; i < len; i++)
         memcpy(a->dst + (size_t)(off[0] + i * step[0]) * a->elsize, a->pattern, a->elsize);
 }
