@@ -285,6 +285,9 @@ static void test_dispatch(void **state)
                 {.m = 32, .n = 28800, .k = 25, .alpha = 1, .beta = 0, .nan_c = true},  /* sliced by columns */
                 {.m = 6, .n = 7, .k = 0, .alpha = 1, .beta = 0, .nan_c = true},
                 {.m = 6, .n = 7, .k = 0, .pad_c = 1, .alpha = 1, .beta = 0.5f},
+                /* one row of C: matrix-vector products (gemv) */
+                {.m = 1, .n = 1000, .k = 700, .pad_a = 2, .pad_b = 1, .alpha = 1, .beta = 0, .nan_c = true},
+                {.m = 1, .n = 37, .k = 5, .pad_a = 1, .pad_c = 2, .alpha = 2, .beta = 0.5f},
             };
             for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 cases[i].ta = tr & 1;
@@ -336,8 +339,8 @@ static void test_dispatch_batch_and_double(void **state)
     pf_cpu_gemm_set_kernel(saved);
 }
 
-/* The AVX-512 kernel's results are bit-for-bit the same on one and on two
- * threads (pf_cpu_gemm slices C; each element is one sum in a fixed order),
+/* The AVX-512 kernel's results (and gemv's, for one row of C) are
+ * bit-for-bit the same on one and on two threads (pf_cpu_gemm slices C; each element is one sum in a fixed order),
  * also by default where a slice is narrower than the whole product (8 x 40
  * cut into 32 + 8 columns: the choice of kernel follows the whole product). */
 static void test_avx512_thread_count_invariance(void **state)
@@ -349,17 +352,22 @@ static void test_avx512_thread_count_invariance(void **state)
     }
     pf_cpu_gemm_kernel saved = pf_cpu_gemm_get_kernel();
     int threads = pf_get_num_threads();
-    static const int64_t sizes[][3] = {{300, 100, 700}, {32, 28800, 25}, {64, 800, 800}, {8, 40, 4000}};
+    static const int64_t sizes[][3] = {{300, 100, 700}, {32, 28800, 25}, {64, 800, 800}, {8, 40, 4000},
+                                       {1, 5000, 700}};
+    const size_t n_sizes = sizeof sizes / sizeof sizes[0];
     uint64_t seed = 500;
-    for (size_t s = 0; s < 8; s++) {
-        pf_cpu_gemm_set_kernel(s < 4 ? PF_GEMM_AVX512 : PF_GEMM_AUTO);
-        int64_t m = sizes[s % 4][0], n = sizes[s % 4][1], k = sizes[s % 4][2];
-        float *a = make_matrix(m, k, k, 0, &seed), *b = make_matrix(k, n, n, 0, &seed);
+    for (size_t s = 0; s < 2 * n_sizes; s++) {
+        pf_cpu_gemm_set_kernel(s < n_sizes ? PF_GEMM_AVX512 : PF_GEMM_AUTO);
+        int64_t m = sizes[s % n_sizes][0], n = sizes[s % n_sizes][1], k = sizes[s % n_sizes][2];
+        /* one row of C: with B transposed, as a linear layer (gemv) */
+        bool tb = m == 1;
+        float *a = make_matrix(m, k, k, 0, &seed), *b = tb ? make_matrix(n, k, k, 0, &seed) : make_matrix(k, n, n, 0, &seed);
         float *c1 = malloc(sizeof(float) * (size_t)(m * n)), *c2 = malloc(sizeof(float) * (size_t)(m * n));
         assert_non_null(c1);
         assert_non_null(c2);
         pf_gemm_args g = {
-            .dtype = PF_F32, .m = m, .n = n, .k = k, .a = a, .lda = k, .b = b, .ldb = n, .c = c1, .ldc = n,
+            .dtype = PF_F32, .trans_b = tb, .m = m, .n = n, .k = k, .a = a, .lda = k, .b = b, .ldb = tb ? k : n,
+            .c = c1, .ldc = n,
             .alpha = 1, .beta = 0, .batch = 1,
         };
         pf_set_num_threads(1);
