@@ -43,6 +43,7 @@
 
 #include <zip.h>
 
+#include "io/utf8.h"
 #include "tensor/tensor_internal.h"
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -94,38 +95,6 @@ static const char *printable(char *buf, size_t n, const char *s, size_t len)
         buf[k++] = '.', buf[k++] = '.', buf[k++] = '.';
     buf[k] = '\0';
     return buf;
-}
-
-static bool valid_utf8(const uint8_t *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        uint8_t c = s[i];
-        size_t len;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (n - i < len)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += len;
-    }
-    return true;
 }
 
 /* ---- the pickle's opcodes -------------------------------------------------- */
@@ -1165,7 +1134,7 @@ static int collect_state(const pth_src *src, unpickler *u, const value *root, te
                             printable(shown, sizeof shown, k->str.s, k->str.len), vkind_name(v->kind));
         }
         if (k->str.len == 0 || k->str.len > PTH_MAX_NAME || memchr(k->str.s, '\0', k->str.len) ||
-            !valid_utf8((const uint8_t *)k->str.s, k->str.len)) {
+            pf_utf8_invalid_at((const uint8_t *)k->str.s, k->str.len) < k->str.len) {
             free(list);
             return pth_fail(src, "entry %zu of the state_dict has an empty, overlong or invalid name '%s'", i,
                             printable(shown, sizeof shown, k->str.s, k->str.len));

@@ -33,6 +33,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "io/utf8.h"
 #include "tensor/tensor_internal.h"
 
 /* Tensor data is copied byte for byte between the file (little-endian by
@@ -72,42 +73,6 @@ static const char *st_dtype_name(pf_dtype dtype)
 }
 
 /* ---- small helpers ----------------------------------------------------------- */
-
-/* Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF),
- * as the reference implementation requires of the header. Returns the offset
- * of the first bad byte, or n when all are valid. */
-static size_t utf8_invalid_at(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        size_t len;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return i;
-        }
-        if (n - i < len)
-            return i;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return i;
-        i += len;
-    }
-    return n;
-}
 
 static bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -377,7 +342,7 @@ static int parse(pf_ctx *ctx, const uint8_t *bytes, size_t size, pf_named_tensor
     const uint8_t *data = bytes + ST_LEN_BYTES + hlen;
     uint64_t data_size = size - ST_LEN_BYTES - hlen;
 
-    size_t bad = utf8_invalid_at(bytes + ST_LEN_BYTES, hlen);
+    size_t bad = pf_utf8_invalid_at(bytes + ST_LEN_BYTES, hlen);
     if (bad < hlen)
         return st_fail(src, "header is not valid UTF-8 (byte at offset %zu)", ST_LEN_BYTES + bad);
 
@@ -513,7 +478,7 @@ static bool check_save_args(const st_source *src, int n, const pf_named_tensor *
         if (!name || !name[0])
             return st_fail(src, "tensor %d has an empty name", i), false;
         size_t len = strlen(name);
-        if (utf8_invalid_at((const uint8_t *)name, len) < len)
+        if (pf_utf8_invalid_at((const uint8_t *)name, len) < len)
             return st_fail(src, "tensor %d: name is not valid UTF-8", i), false;
         if (!strcmp(name, ST_METADATA))
             return st_fail(src, "tensor %d: the name \"" ST_METADATA "\" is reserved", i), false;
