@@ -44,6 +44,7 @@
 #include <zip.h>
 
 #include "io/utf8.h"
+#include "io/file_error.h"
 #include "tensor/tensor_internal.h"
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -61,28 +62,6 @@
 #define PTH_OUTPUT_FACTOR 4                   /* tensors may total 4x the storages */
 
 /* ---- errors ---------------------------------------------------------------- */
-
-typedef struct pth_src {
-    const char *fn;
-    const char *where;
-} pth_src;
-
-static int pth_fail(const pth_src *src, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static int pth_fail(const pth_src *src, const char *fmt, ...)
-{
-    char msg[768];
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(msg, sizeof msg, fmt, args);
-    va_end(args);
-    pf_fail("%s: %s: %s", src->fn, src->where, msg);
-    return -1;
-}
 
 /* A string of the file, quoted for a message: at most 60 bytes, anything
  * but printable ASCII as '?'. */
@@ -223,7 +202,7 @@ typedef struct chunk {
 } chunk;
 
 typedef struct unpickler {
-    const pth_src *src;
+    const pf_file_source *src;
     const uint8_t *p;
     size_t n, pos;
     size_t at;                   /* offset of the opcode being run, for messages */
@@ -256,7 +235,7 @@ static int fail_at(unpickler *u, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, args);
     va_end(args);
     const char *name = opcode_name(u->p[u->at]);
-    return pth_fail(u->src, "data.pkl offset %zu (%s): %s", u->at, name ? name : "?", msg);
+    return pf_file_fail(u->src, "data.pkl offset %zu (%s): %s", u->at, name ? name : "?", msg);
 }
 
 static void *arena_alloc(unpickler *u, size_t bytes)
@@ -926,12 +905,12 @@ static int unpickle(unpickler *u, value **result)
     u->stack_cap = 64;
     u->stack = malloc(u->stack_cap * sizeof *u->stack);
     if (!u->stack)
-        return pth_fail(u->src, "out of memory");
+        return pf_file_fail(u->src, "out of memory");
     bool stop = false;
     while (!stop) {
         if (u->pos >= u->n) {
             u->at = u->n ? u->n - 1 : 0;
-            return pth_fail(u->src, "data.pkl (%zu bytes) ends without STOP", u->n);
+            return pf_file_fail(u->src, "data.pkl (%zu bytes) ends without STOP", u->n);
         }
         if (step(u, &stop) < 0)
             return -1;
@@ -960,19 +939,19 @@ typedef struct archive {
     uint64_t size;         /* bytes of the whole file */
 } archive;
 
-static int zip_fail(const pth_src *src, zip_t *za, const char *what)
+static int zip_fail(const pf_file_source *src, zip_t *za, const char *what)
 {
-    return pth_fail(src, "%s: %s", what, zip_strerror(za));
+    return pf_file_fail(src, "%s: %s", what, zip_strerror(za));
 }
 
 /* Finds PREFIX/data.pkl (exactly one, PREFIX without '/'). */
-static int find_pickle(const pth_src *src, archive *ar, zip_uint64_t *index)
+static int find_pickle(const pf_file_source *src, archive *ar, zip_uint64_t *index)
 {
     zip_int64_t n = zip_get_num_entries(ar->za, 0);
     if (n < 0)
         return zip_fail(src, ar->za, "cannot list the archive");
     if (n > PTH_MAX_ENTRIES)
-        return pth_fail(src, "the archive has %lld entries (at most %lld are read)", (long long)n,
+        return pf_file_fail(src, "the archive has %lld entries (at most %lld are read)", (long long)n,
                         (long long)PTH_MAX_ENTRIES);
     bool found = false;
     for (zip_int64_t i = 0; i < n; i++) {
@@ -985,22 +964,22 @@ static int find_pickle(const pth_src *src, archive *ar, zip_uint64_t *index)
         if (len <= slen || strcmp(name + len - slen, suffix) != 0 || memchr(name, '/', len - slen))
             continue;
         if (found)
-            return pth_fail(src, "the archive has two state pickles (%s and %sdata.pkl)", name, ar->prefix);
+            return pf_file_fail(src, "the archive has two state pickles (%s and %sdata.pkl)", name, ar->prefix);
         if (len - slen + 1 >= sizeof ar->prefix)
-            return pth_fail(src, "the archive's folder name is too long");
+            return pf_file_fail(src, "the archive's folder name is too long");
         memcpy(ar->prefix, name, len - slen + 1);
         ar->prefix[len - slen + 1] = '\0';
         *index = (zip_uint64_t)i;
         found = true;
     }
     if (!found)
-        return pth_fail(src, "a zip archive without ARCHIVE/data.pkl: not a file of torch.save");
+        return pf_file_fail(src, "a zip archive without ARCHIVE/data.pkl: not a file of torch.save");
     return 0;
 }
 
 /* The size of an entry, checked to be stored uncompressed, unencrypted
  * and inside the file. */
-static int entry_size(const pth_src *src, const archive *ar, zip_uint64_t index, const char *name, uint64_t *size)
+static int entry_size(const pf_file_source *src, const archive *ar, zip_uint64_t index, const char *name, uint64_t *size)
 {
     zip_stat_t st;
     zip_stat_init(&st);
@@ -1008,14 +987,14 @@ static int entry_size(const pth_src *src, const archive *ar, zip_uint64_t index,
         return zip_fail(src, ar->za, name);
     const zip_uint64_t want = ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD;
     if ((st.valid & want) != want)
-        return pth_fail(src, "%s: its size is unknown", name);
+        return pf_file_fail(src, "%s: its size is unknown", name);
     if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)
-        return pth_fail(src, "%s is encrypted", name);
+        return pf_file_fail(src, "%s is encrypted", name);
     if (st.comp_method != ZIP_CM_STORE)
-        return pth_fail(src, "%s is compressed (method %d); torch.save stores entries as they are", name,
+        return pf_file_fail(src, "%s is compressed (method %d); torch.save stores entries as they are", name,
                         (int)st.comp_method);
     if (st.comp_size != st.size || st.size > ar->size)
-        return pth_fail(src, "%s claims %llu bytes, more than the archive (%llu bytes) holds", name,
+        return pf_file_fail(src, "%s claims %llu bytes, more than the archive (%llu bytes) holds", name,
                         (unsigned long long)st.size, (unsigned long long)ar->size);
     *size = st.size;
     return 0;
@@ -1023,7 +1002,7 @@ static int entry_size(const pth_src *src, const archive *ar, zip_uint64_t index,
 
 /* Reads a whole entry of `size` bytes into dst (libzip checks its CRC at
  * the end). */
-static int read_entry(const pth_src *src, const archive *ar, zip_uint64_t index, const char *name, void *dst,
+static int read_entry(const pf_file_source *src, const archive *ar, zip_uint64_t index, const char *name, void *dst,
                       uint64_t size)
 {
     zip_file_t *zf = zip_fopen_index(ar->za, index, 0);
@@ -1035,11 +1014,11 @@ static int read_entry(const pth_src *src, const archive *ar, zip_uint64_t index,
         uint64_t chunk_size = size - done < ((uint64_t)1 << 30) ? size - done : (uint64_t)1 << 30;
         zip_int64_t got = zip_fread(zf, (char *)dst + done, chunk_size);
         if (got < 0) {
-            rc = pth_fail(src, "%s: %s", name, zip_file_strerror(zf));
+            rc = pf_file_fail(src, "%s: %s", name, zip_file_strerror(zf));
             break;
         }
         if (got == 0) {
-            rc = pth_fail(src, "%s: ends after %llu of its %llu bytes", name, (unsigned long long)done,
+            rc = pf_file_fail(src, "%s: ends after %llu of its %llu bytes", name, (unsigned long long)done,
                           (unsigned long long)size);
             break;
         }
@@ -1049,9 +1028,9 @@ static int read_entry(const pth_src *src, const archive *ar, zip_uint64_t index,
         char extra;
         zip_int64_t got = zip_fread(zf, &extra, 1);
         if (got < 0)
-            rc = pth_fail(src, "%s: %s", name, zip_file_strerror(zf));
+            rc = pf_file_fail(src, "%s: %s", name, zip_file_strerror(zf));
         else if (got > 0)
-            rc = pth_fail(src, "%s: longer than its stated %llu bytes", name, (unsigned long long)size);
+            rc = pf_file_fail(src, "%s: longer than its stated %llu bytes", name, (unsigned long long)size);
     }
     zip_fclose(zf);
     return rc;
@@ -1064,7 +1043,7 @@ static zip_int64_t locate(const archive *ar, const char *name)
 }
 
 /* PREFIX/byteorder, when present, must say "little". */
-static int check_byteorder(const pth_src *src, const archive *ar)
+static int check_byteorder(const pf_file_source *src, const archive *ar)
 {
     char name[300];
     snprintf(name, sizeof name, "%sbyteorder", ar->prefix);
@@ -1076,13 +1055,13 @@ static int check_byteorder(const pth_src *src, const archive *ar)
     if (entry_size(src, ar, (zip_uint64_t)i, name, &size) < 0)
         return -1;
     if (size > sizeof text - 1)
-        return pth_fail(src, "%s is not 'little' or 'big'", name);
+        return pf_file_fail(src, "%s is not 'little' or 'big'", name);
     if (read_entry(src, ar, (zip_uint64_t)i, name, text, size) < 0)
         return -1;
     text[size] = '\0';
     if (strcmp(text, "little") == 0)
         return 0;
-    return pth_fail(src, "%s says '%s': only little-endian files are read", name,
+    return pf_file_fail(src, "%s says '%s': only little-endian files are read", name,
                     strcmp(text, "big") == 0 ? "big" : "?");
 }
 
@@ -1112,37 +1091,37 @@ static int by_entry(const void *pa, const void *pb)
 
 /* The state_dict: a dict of string keys and tensor values. Fills rec->name
  * and rec->order, and lists the records in dict order. */
-static int collect_state(const pth_src *src, unpickler *u, const value *root, tensor_rec ***list_out)
+static int collect_state(const pf_file_source *src, unpickler *u, const value *root, tensor_rec ***list_out)
 {
     if (root->kind != V_DICT)
-        return pth_fail(src, "data.pkl holds %s, not a state_dict (save model.state_dict())", vkind_name(root->kind));
+        return pf_file_fail(src, "data.pkl holds %s, not a state_dict (save model.state_dict())", vkind_name(root->kind));
     size_t n = root->seq.n / 2;
     tensor_rec **list = malloc((n ? n : 1) * sizeof *list);
     if (!list)
-        return pth_fail(src, "out of memory");
+        return pf_file_fail(src, "out of memory");
     for (size_t i = 0; i < n; i++) {
         const value *k = root->seq.items[2 * i], *v = root->seq.items[2 * i + 1];
         char shown[80];
         if (k->kind != V_STR) {
             free(list);
-            return pth_fail(src, "entry %zu of the state_dict has %s as its key, not a string", i,
+            return pf_file_fail(src, "entry %zu of the state_dict has %s as its key, not a string", i,
                             vkind_name(k->kind));
         }
         if (v->kind != V_TENSOR) {
             free(list);
-            return pth_fail(src, "'%s' is %s, not a tensor: the file is not a state_dict (save model.state_dict())",
+            return pf_file_fail(src, "'%s' is %s, not a tensor: the file is not a state_dict (save model.state_dict())",
                             printable(shown, sizeof shown, k->str.s, k->str.len), vkind_name(v->kind));
         }
         if (k->str.len == 0 || k->str.len > PTH_MAX_NAME || memchr(k->str.s, '\0', k->str.len) ||
             pf_utf8_invalid_at((const uint8_t *)k->str.s, k->str.len) < k->str.len) {
             free(list);
-            return pth_fail(src, "entry %zu of the state_dict has an empty, overlong or invalid name '%s'", i,
+            return pf_file_fail(src, "entry %zu of the state_dict has an empty, overlong or invalid name '%s'", i,
                             printable(shown, sizeof shown, k->str.s, k->str.len));
         }
         tensor_rec *r = &u->recs[v->tensor];
         if (r->name) {
             free(list);
-            return pth_fail(src, "'%s' and '%.*s' are the same tensor object (shared tensors are not supported)",
+            return pf_file_fail(src, "'%s' and '%.*s' are the same tensor object (shared tensors are not supported)",
                             printable(shown, sizeof shown, r->name->str.s, r->name->str.len), (int)k->str.len,
                             k->str.s);
         }
@@ -1153,14 +1132,14 @@ static int collect_state(const pth_src *src, unpickler *u, const value *root, te
     tensor_rec **sorted = malloc((n ? n : 1) * sizeof *sorted);
     if (!sorted) {
         free(list);
-        return pth_fail(src, "out of memory");
+        return pf_file_fail(src, "out of memory");
     }
     memcpy(sorted, list, n * sizeof *sorted);
     qsort(sorted, n, sizeof *sorted, by_name);
     for (size_t i = 1; i < n; i++) {
         if (by_name(&sorted[i - 1], &sorted[i]) == 0) {
             char shown[80];
-            pth_fail(src, "the state_dict has the name '%s' twice",
+            pf_file_fail(src, "the state_dict has the name '%s' twice",
                      printable(shown, sizeof shown, sorted[i]->name->str.s, sorted[i]->name->str.len));
             free(sorted);
             free(list);
@@ -1210,14 +1189,14 @@ static void copy_strided(uint8_t *dst, const uint8_t *src, const tensor_rec *r, 
 
 /* Checks every storage entry, allocates the tensors, reads the storages
  * once each and copies the tensors out of them. */
-static int load_tensors(const pth_src *src, pf_ctx *ctx, archive *ar, tensor_rec **list, size_t n,
+static int load_tensors(const pf_file_source *src, pf_ctx *ctx, archive *ar, tensor_rec **list, size_t n,
                         pf_named_tensor **out)
 {
     char name[300];
     uint64_t stored = 0, wanted = 0;
     tensor_rec **order = malloc((n ? n : 1) * sizeof *order);
     if (!order)
-        return pth_fail(src, "out of memory");
+        return pf_file_fail(src, "out of memory");
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         tensor_rec *r = list[i];
@@ -1226,14 +1205,14 @@ static int load_tensors(const pth_src *src, pf_ctx *ctx, archive *ar, tensor_rec
         zip_int64_t index = locate(ar, name);
         uint64_t size;
         if (index < 0) {
-            rc = pth_fail(src, "tensor '%.*s': its storage %s is not in the archive", NAME(r), name);
+            rc = pf_file_fail(src, "tensor '%.*s': its storage %s is not in the archive", NAME(r), name);
             break;
         }
         if ((rc = entry_size(src, ar, (zip_uint64_t)index, name, &size)) < 0)
             break;
         uint64_t elem = pf_dtype_size(s->storage.dtype), bytes = (uint64_t)s->storage.numel * elem;
         if (size < bytes) {
-            rc = pth_fail(src, "tensor '%.*s': its storage %s has %llu bytes, less than the %lld elements of %s it "
+            rc = pf_file_fail(src, "tensor '%.*s': its storage %s has %llu bytes, less than the %lld elements of %s it "
                           "should hold (%llu bytes)",
                           NAME(r), name, (unsigned long long)size, (long long)s->storage.numel,
                           pf_dtype_name(s->storage.dtype), (unsigned long long)bytes);
@@ -1252,26 +1231,26 @@ static int load_tensors(const pth_src *src, pf_ctx *ctx, archive *ar, tensor_rec
             if (i > 0 && order[i - 1]->entry == order[i]->entry) {
                 const value *p = order[i - 1]->storage;
                 if (p->storage.dtype != s->storage.dtype || p->storage.numel != s->storage.numel)
-                    rc = pth_fail(src, "tensors '%.*s' and '%.*s' use one storage as two different types or sizes",
+                    rc = pf_file_fail(src, "tensors '%.*s' and '%.*s' use one storage as two different types or sizes",
                                   NAME(order[i - 1]), NAME(order[i]));
                 continue;
             }
             stored += (uint64_t)s->storage.numel * pf_dtype_size(s->storage.dtype);
         }
         if (rc == 0 && wanted > PTH_OUTPUT_FACTOR * stored + ((uint64_t)1 << 20))
-            rc = pth_fail(src, "its tensors total %llu bytes, more than %d times the %llu bytes of their storages",
+            rc = pf_file_fail(src, "its tensors total %llu bytes, more than %d times the %llu bytes of their storages",
                           (unsigned long long)wanted, PTH_OUTPUT_FACTOR, (unsigned long long)stored);
     }
     /* Everything checked: allocate, then read each storage once. */
     pf_named_tensor *result = rc == 0 ? pf_ctx_alloc(ctx, (n ? n : 1) * sizeof *result) : NULL;
     if (rc == 0 && !result)
-        rc = pth_fail(src, "out of memory for the list of %zu tensors", n);
+        rc = pf_file_fail(src, "out of memory for the list of %zu tensors", n);
     for (size_t i = 0; i < n && rc == 0; i++) {
         tensor_rec *r = list[i];
         char *copy = pf_ctx_alloc(ctx, r->name->str.len + 1);
         r->out = copy ? pf_empty(ctx, r->storage->storage.dtype, r->ndim, r->shape) : NULL;
         if (!r->out) {
-            rc = pth_fail(src, "tensor '%.*s': cannot allocate it", NAME(r));
+            rc = pf_file_fail(src, "tensor '%.*s': cannot allocate it", NAME(r));
             break;
         }
         memcpy(copy, r->name->str.s, r->name->str.len);
@@ -1290,7 +1269,7 @@ static int load_tensors(const pth_src *src, pf_ctx *ctx, archive *ar, tensor_rec
         if ((rc = entry_size(src, ar, index, name, &size)) < 0)
             break;
         if (size > SIZE_MAX) {
-            rc = pth_fail(src, "%s: too large for this machine", name);
+            rc = pf_file_fail(src, "%s: too large for this machine", name);
             break;
         }
         const tensor_rec *r = order[i];
@@ -1303,7 +1282,7 @@ static int load_tensors(const pth_src *src, pf_ctx *ctx, archive *ar, tensor_rec
         }
         uint8_t *buf = malloc(size ? (size_t)size : 1);
         if (!buf) {
-            rc = pth_fail(src, "%s: out of memory for %llu bytes", name, (unsigned long long)size);
+            rc = pf_file_fail(src, "%s: out of memory for %llu bytes", name, (unsigned long long)size);
             break;
         }
         rc = read_entry(src, ar, index, name, buf, size);
@@ -1326,21 +1305,21 @@ static int load_tensors(const pth_src *src, pf_ctx *ctx, archive *ar, tensor_rec
 static const uint8_t legacy_magic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
                                        0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
 
-static int not_a_zip(const pth_src *src, const uint8_t *head, size_t n, bool tar)
+static int not_a_zip(const pf_file_source *src, const uint8_t *head, size_t n, bool tar)
 {
     if (n >= sizeof legacy_magic && memcmp(head, legacy_magic, sizeof legacy_magic) == 0)
-        return pth_fail(src, "a file of PyTorch's legacy format (before 1.6), which profond does not read: re-save "
+        return pf_file_fail(src, "a file of PyTorch's legacy format (before 1.6), which profond does not read: re-save "
                         "it with torch.save(torch.load(FILE), FILE) in a newer PyTorch");
     if (tar)
-        return pth_fail(src, "a tar archive, PyTorch's oldest format (2017), which profond does not read: re-save "
+        return pf_file_fail(src, "a tar archive, PyTorch's oldest format (2017), which profond does not read: re-save "
                         "it with torch.save(torch.load(FILE), FILE) in PyTorch 1.6 or later");
-    return pth_fail(src, "not a zip archive, so not a .pth file of torch.save (PyTorch 1.6 or later)");
+    return pf_file_fail(src, "not a zip archive, so not a .pth file of torch.save (PyTorch 1.6 or later)");
 }
 
 /* A tar archive has "ustar" at offset 257. */
 static bool is_tar(const uint8_t *bytes, size_t n) { return n >= 262 && memcmp(bytes + 257, "ustar", 5) == 0; }
 
-static int read_archive(const pth_src *src, pf_ctx *ctx, archive *ar, pf_named_tensor **out)
+static int read_archive(const pf_file_source *src, pf_ctx *ctx, archive *ar, pf_named_tensor **out)
 {
     zip_uint64_t pkl_index = 0;
     uint64_t pkl_size = 0;
@@ -1351,11 +1330,11 @@ static int read_archive(const pth_src *src, pf_ctx *ctx, archive *ar, pf_named_t
     if (entry_size(src, ar, pkl_index, pkl_name, &pkl_size) < 0)
         return -1;
     if (pkl_size > PTH_MAX_PICKLE)
-        return pth_fail(src, "%s has %llu bytes, more than the limit of %llu", pkl_name,
+        return pf_file_fail(src, "%s has %llu bytes, more than the limit of %llu", pkl_name,
                         (unsigned long long)pkl_size, (unsigned long long)PTH_MAX_PICKLE);
     uint8_t *pkl = malloc(pkl_size ? (size_t)pkl_size : 1);
     if (!pkl)
-        return pth_fail(src, "out of memory for %s", pkl_name);
+        return pf_file_fail(src, "out of memory for %s", pkl_name);
     if (read_entry(src, ar, pkl_index, pkl_name, pkl, pkl_size) < 0) {
         free(pkl);
         return -1;
@@ -1376,27 +1355,27 @@ static int read_archive(const pth_src *src, pf_ctx *ctx, archive *ar, pf_named_t
 
 int pf_pth_parse(pf_ctx *ctx, const uint8_t *bytes, size_t size, pf_named_tensor **out)
 {
-    const pth_src src = {"pf_pth_parse", "buffer"};
+    const pf_file_source src = {"pf_pth_parse", "buffer"};
     if (!ctx)
-        return pth_fail(&src, "NULL context");
+        return pf_file_fail(&src, "NULL context");
     if (!out)
-        return pth_fail(&src, "NULL output pointer");
+        return pf_file_fail(&src, "NULL output pointer");
     *out = NULL;
     if (!bytes && size > 0)
-        return pth_fail(&src, "NULL buffer");
+        return pf_file_fail(&src, "NULL buffer");
     if (size < 4 || memcmp(bytes, "PK\x03\x04", 4) != 0)
         return not_a_zip(&src, bytes, size, is_tar(bytes, size));
     zip_error_t zerr;
     zip_error_init(&zerr);
     zip_source_t *zs = zip_source_buffer_create(bytes, size, 0, &zerr);
     if (!zs) {
-        pth_fail(&src, "cannot read the buffer: %s", zip_error_strerror(&zerr));
+        pf_file_fail(&src, "cannot read the buffer: %s", zip_error_strerror(&zerr));
         zip_error_fini(&zerr);
         return -1;
     }
     archive ar = {.za = zip_open_from_source(zs, ZIP_RDONLY | ZIP_CHECKCONS, &zerr), .size = size};
     if (!ar.za) {
-        pth_fail(&src, "not a valid zip archive: %s", zip_error_strerror(&zerr));
+        pf_file_fail(&src, "not a valid zip archive: %s", zip_error_strerror(&zerr));
         zip_error_fini(&zerr);
         zip_source_free(zs);
         return -1;
@@ -1411,15 +1390,15 @@ int pf_pth_load(pf_ctx *ctx, const char *path, pf_named_tensor **out)
 {
     if (!path)
         return (void)pf_fail("pf_pth_load: NULL path"), -1;
-    const pth_src src = {"pf_pth_load", path};
+    const pf_file_source src = {"pf_pth_load", path};
     if (!ctx)
-        return pth_fail(&src, "NULL context");
+        return pf_file_fail(&src, "NULL context");
     if (!out)
-        return pth_fail(&src, "NULL output pointer");
+        return pf_file_fail(&src, "NULL output pointer");
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return pth_fail(&src, "cannot open: %s", strerror(errno));
+        return pf_file_fail(&src, "cannot open: %s", strerror(errno));
     struct stat st;
     uint8_t head[512];
     size_t got = 0;
@@ -1428,7 +1407,7 @@ int pf_pth_load(pf_ctx *ctx, const char *path, pf_named_tensor **out)
         got = fread(head, 1, sizeof head, f);
     fclose(f);
     if (!regular)
-        return pth_fail(&src, "not a regular file");
+        return pf_file_fail(&src, "not a regular file");
     if (got < 4 || memcmp(head, "PK\x03\x04", 4) != 0)
         return not_a_zip(&src, head, got, is_tar(head, got));
     int zerr_code = 0;
@@ -1436,7 +1415,7 @@ int pf_pth_load(pf_ctx *ctx, const char *path, pf_named_tensor **out)
     if (!ar.za) {
         zip_error_t zerr;
         zip_error_init_with_code(&zerr, zerr_code);
-        pth_fail(&src, "not a valid zip archive: %s", zip_error_strerror(&zerr));
+        pf_file_fail(&src, "not a valid zip archive: %s", zip_error_strerror(&zerr));
         zip_error_fini(&zerr);
         return -1;
     }

@@ -34,6 +34,7 @@
 #include <cjson/cJSON.h>
 
 #include "io/utf8.h"
+#include "io/file_error.h"
 #include "tensor/tensor_internal.h"
 
 /* Tensor data is copied byte for byte between the file (little-endian by
@@ -89,30 +90,6 @@ static bool json_uint(const cJSON *item, uint64_t *value)
     return true;
 }
 
-/* Where an error happened: the public function and the file (or "buffer"). */
-typedef struct st_source {
-    const char *fn;
-    const char *where;
-} st_source;
-
-/* Records "fn: where: message" and returns -1. */
-static int st_fail(const st_source *src, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static int st_fail(const st_source *src, const char *fmt, ...)
-{
-    char msg[768];
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(msg, sizeof msg, fmt, args);
-    va_end(args);
-    pf_fail("%s: %s: %s", src->fn, src->where, msg);
-    return -1;
-}
-
 /* ---- reading ----------------------------------------------------------------- */
 
 /* One tensor of the header, validated. */
@@ -141,25 +118,25 @@ static int entry_by_offset(const void *pa, const void *pb)
 }
 
 /* "__metadata__" must map strings to strings; it is otherwise ignored. */
-static int check_metadata(const st_source *src, const cJSON *meta)
+static int check_metadata(const pf_file_source *src, const cJSON *meta)
 {
     if (!cJSON_IsObject(meta))
-        return st_fail(src, "\"" ST_METADATA "\" is not a JSON object");
+        return pf_file_fail(src, "\"" ST_METADATA "\" is not a JSON object");
     const cJSON *kv;
     cJSON_ArrayForEach(kv, meta) {
         if (!cJSON_IsString(kv))
-            return st_fail(src, "\"" ST_METADATA "\" value of \"%s\" is not a string", kv->string);
+            return pf_file_fail(src, "\"" ST_METADATA "\" value of \"%s\" is not a string", kv->string);
     }
     return 0;
 }
 
 /* Fills e from the header entry `item`, checking each field but not yet the
  * offsets against the data section. */
-static int read_entry(const st_source *src, const cJSON *item, uint64_t data_size, st_entry *e)
+static int read_entry(const pf_file_source *src, const cJSON *item, uint64_t data_size, st_entry *e)
 {
     const char *name = item->string;
     if (!cJSON_IsObject(item))
-        return st_fail(src, "tensor \"%s\": entry is not a JSON object", name);
+        return pf_file_fail(src, "tensor \"%s\": entry is not a JSON object", name);
 
     const cJSON *dtype = NULL, *shape = NULL, *offsets = NULL, *field;
     cJSON_ArrayForEach(field, item) {
@@ -170,37 +147,37 @@ static int read_entry(const st_source *src, const cJSON *item, uint64_t data_siz
         if (!slot)
             continue; /* unknown fields are ignored, as by the reference reader */
         if (*slot)
-            return st_fail(src, "tensor \"%s\": duplicate field \"%s\"", name, field->string);
+            return pf_file_fail(src, "tensor \"%s\": duplicate field \"%s\"", name, field->string);
         *slot = field;
     }
     if (!dtype)
-        return st_fail(src, "tensor \"%s\": missing \"dtype\"", name);
+        return pf_file_fail(src, "tensor \"%s\": missing \"dtype\"", name);
     if (!shape)
-        return st_fail(src, "tensor \"%s\": missing \"shape\"", name);
+        return pf_file_fail(src, "tensor \"%s\": missing \"shape\"", name);
     if (!offsets)
-        return st_fail(src, "tensor \"%s\": missing \"data_offsets\"", name);
+        return pf_file_fail(src, "tensor \"%s\": missing \"data_offsets\"", name);
 
     /* dtype */
     if (!cJSON_IsString(dtype))
-        return st_fail(src, "tensor \"%s\": \"dtype\" is not a string", name);
+        return pf_file_fail(src, "tensor \"%s\": \"dtype\" is not a string", name);
     const st_dtype *dt = NULL;
     for (size_t i = 0; i < sizeof st_dtypes / sizeof *st_dtypes && !dt; i++)
         if (!strcmp(dtype->valuestring, st_dtypes[i].name))
             dt = &st_dtypes[i];
     if (!dt)
-        return st_fail(src, "tensor \"%s\": unknown dtype \"%.32s\"", name, dtype->valuestring);
+        return pf_file_fail(src, "tensor \"%s\": unknown dtype \"%.32s\"", name, dtype->valuestring);
     if (dt->pf < 0)
-        return st_fail(src, "tensor \"%s\": dtype %s is not supported by profond (F32, F64, I64 and U8 are)", name,
+        return pf_file_fail(src, "tensor \"%s\": dtype %s is not supported by profond (F32, F64, I64 and U8 are)", name,
                        dt->name);
     e->dtype = (pf_dtype)dt->pf;
 
     /* shape, and its byte count: the running product is kept below
      * INT64_MAX / 16 as pf_empty requires, so nothing can overflow. */
     if (!cJSON_IsArray(shape))
-        return st_fail(src, "tensor \"%s\": \"shape\" is not an array", name);
+        return pf_file_fail(src, "tensor \"%s\": \"shape\" is not an array", name);
     int ndim = cJSON_GetArraySize(shape);
     if (ndim > PF_MAX_DIMS)
-        return st_fail(src, "tensor \"%s\": shape has %d dimensions (profond supports at most %d)", name, ndim,
+        return pf_file_fail(src, "tensor \"%s\": shape has %d dimensions (profond supports at most %d)", name, ndim,
                        PF_MAX_DIMS);
     e->ndim = ndim;
     uint64_t numel = 1;
@@ -209,9 +186,9 @@ static int read_entry(const st_source *src, const cJSON *item, uint64_t data_siz
     cJSON_ArrayForEach(dim, shape) {
         uint64_t size;
         if (!json_uint(dim, &size))
-            return st_fail(src, "tensor \"%s\": shape[%d] is not a non-negative integer", name, d);
+            return pf_file_fail(src, "tensor \"%s\": shape[%d] is not a non-negative integer", name, d);
         if (size > 0 && numel > (uint64_t)(INT64_MAX / 16) / size)
-            return st_fail(src, "tensor \"%s\": the element count of its shape overflows", name);
+            return pf_file_fail(src, "tensor \"%s\": the element count of its shape overflows", name);
         numel *= size;
         e->shape[d++] = (int64_t)size;
     }
@@ -219,19 +196,19 @@ static int read_entry(const st_source *src, const cJSON *item, uint64_t data_siz
 
     /* data_offsets */
     if (!cJSON_IsArray(offsets) || cJSON_GetArraySize(offsets) != 2)
-        return st_fail(src, "tensor \"%s\": \"data_offsets\" must be an array of 2 integers", name);
+        return pf_file_fail(src, "tensor \"%s\": \"data_offsets\" must be an array of 2 integers", name);
     if (!json_uint(cJSON_GetArrayItem(offsets, 0), &e->begin) ||
         !json_uint(cJSON_GetArrayItem(offsets, 1), &e->end))
-        return st_fail(src, "tensor \"%s\": \"data_offsets\" must be an array of 2 integers (non-negative)", name);
+        return pf_file_fail(src, "tensor \"%s\": \"data_offsets\" must be an array of 2 integers (non-negative)", name);
     if (e->begin > e->end)
-        return st_fail(src, "tensor \"%s\": data_offsets [%llu, %llu]: begins after its end", name,
+        return pf_file_fail(src, "tensor \"%s\": data_offsets [%llu, %llu]: begins after its end", name,
                        (unsigned long long)e->begin, (unsigned long long)e->end);
     if (e->end > data_size)
-        return st_fail(src, "tensor \"%s\": data_offsets [%llu, %llu] end past the end of the data (%llu bytes)", name,
+        return pf_file_fail(src, "tensor \"%s\": data_offsets [%llu, %llu] end past the end of the data (%llu bytes)", name,
                        (unsigned long long)e->begin, (unsigned long long)e->end, (unsigned long long)data_size);
     if (e->end - e->begin != bytes) {
         char dims[160];
-        return st_fail(src, "tensor \"%s\": shape %s of %s needs %llu bytes but data_offsets [%llu, %llu] hold %llu",
+        return pf_file_fail(src, "tensor \"%s\": shape %s of %s needs %llu bytes but data_offsets [%llu, %llu] hold %llu",
                        name, pf_dims_str(e->ndim, e->shape, dims, sizeof dims), dt->name, (unsigned long long)bytes,
                        (unsigned long long)e->begin, (unsigned long long)e->end,
                        (unsigned long long)(e->end - e->begin));
@@ -242,10 +219,10 @@ static int read_entry(const st_source *src, const cJSON *item, uint64_t data_siz
 
 /* Validates the header JSON and fills entries[] (sorted by offset). Returns
  * their count, or -1. */
-static int read_header(const st_source *src, const cJSON *root, uint64_t data_size, st_entry **entries_out)
+static int read_header(const pf_file_source *src, const cJSON *root, uint64_t data_size, st_entry **entries_out)
 {
     if (!cJSON_IsObject(root))
-        return st_fail(src, "header is not a JSON object");
+        return pf_file_fail(src, "header is not a JSON object");
     size_t count = 0;
     const cJSON *item;
     cJSON_ArrayForEach(item, root) {
@@ -253,17 +230,17 @@ static int read_header(const st_source *src, const cJSON *root, uint64_t data_si
             count++;
     }
     if (count > (size_t)INT32_MAX)
-        return st_fail(src, "header lists too many tensors (%zu)", count);
+        return pf_file_fail(src, "header lists too many tensors (%zu)", count);
     st_entry *entries = malloc((count ? count : 1) * sizeof *entries);
     if (!entries)
-        return st_fail(src, "out of memory for %zu header entries", count);
+        return pf_file_fail(src, "out of memory for %zu header entries", count);
 
     size_t n = 0, metadata = 0;
     int rc = 0;
     cJSON_ArrayForEach(item, root) {
         if (!strcmp(item->string, ST_METADATA)) {
             if (metadata++ > 0) {
-                rc = st_fail(src, "duplicate \"" ST_METADATA "\"");
+                rc = pf_file_fail(src, "duplicate \"" ST_METADATA "\"");
                 break;
             }
             if ((rc = check_metadata(src, item)) < 0)
@@ -271,7 +248,7 @@ static int read_header(const st_source *src, const cJSON *root, uint64_t data_si
             continue;
         }
         if (item->string[0] == '\0') {
-            rc = st_fail(src, "a tensor has an empty name");
+            rc = pf_file_fail(src, "a tensor has an empty name");
             break;
         }
         entries[n].order = n;
@@ -285,7 +262,7 @@ static int read_header(const st_source *src, const cJSON *root, uint64_t data_si
         qsort(entries, n, sizeof *entries, entry_by_name);
         for (size_t i = 1; i < n && rc == 0; i++)
             if (!strcmp(entries[i - 1].name, entries[i].name))
-                rc = st_fail(src, "duplicate tensor name \"%s\"", entries[i].name);
+                rc = pf_file_fail(src, "duplicate tensor name \"%s\"", entries[i].name);
     }
 
     /* The data of the tensors, in offset order, must tile the data section. */
@@ -295,16 +272,16 @@ static int read_header(const st_source *src, const cJSON *root, uint64_t data_si
         for (size_t i = 0; i < n && rc == 0; i++) {
             const st_entry *e = &entries[i];
             if (e->begin < expected)
-                rc = st_fail(src, "tensor \"%s\": data_offsets [%llu, %llu] overlap tensor \"%s\" (which ends at %llu)",
+                rc = pf_file_fail(src, "tensor \"%s\": data_offsets [%llu, %llu] overlap tensor \"%s\" (which ends at %llu)",
                              e->name, (unsigned long long)e->begin, (unsigned long long)e->end, entries[i - 1].name,
                              (unsigned long long)expected);
             else if (e->begin > expected)
-                rc = st_fail(src, "a hole in the data: bytes %llu to %llu belong to no tensor (before \"%s\")",
+                rc = pf_file_fail(src, "a hole in the data: bytes %llu to %llu belong to no tensor (before \"%s\")",
                              (unsigned long long)expected, (unsigned long long)e->begin, e->name);
             expected = e->end;
         }
         if (rc == 0 && expected != data_size)
-            rc = st_fail(src, "a hole in the data: bytes %llu to %llu (the end of the data) belong to no tensor",
+            rc = pf_file_fail(src, "a hole in the data: bytes %llu to %llu (the end of the data) belong to no tensor",
                          (unsigned long long)expected, (unsigned long long)data_size);
     }
 
@@ -316,27 +293,27 @@ static int read_header(const st_source *src, const cJSON *root, uint64_t data_si
     return (int)n;
 }
 
-static int parse(pf_ctx *ctx, const uint8_t *bytes, size_t size, pf_named_tensor **out, const st_source *src)
+static int parse(pf_ctx *ctx, const uint8_t *bytes, size_t size, pf_named_tensor **out, const pf_file_source *src)
 {
     if (!ctx)
-        return st_fail(src, "NULL context");
+        return pf_file_fail(src, "NULL context");
     if (!out)
-        return st_fail(src, "NULL output pointer");
+        return pf_file_fail(src, "NULL output pointer");
     *out = NULL;
     if (!bytes && size > 0)
-        return st_fail(src, "NULL buffer");
+        return pf_file_fail(src, "NULL buffer");
 
     /* The header length, little-endian, read byte by byte. */
     if (size < ST_LEN_BYTES)
-        return st_fail(src, "too short: %zu bytes, less than the 8-byte header length", size);
+        return pf_file_fail(src, "too short: %zu bytes, less than the 8-byte header length", size);
     uint64_t header_len = 0;
     for (int i = ST_LEN_BYTES - 1; i >= 0; i--)
         header_len = header_len << 8 | bytes[i];
     if (header_len > ST_MAX_HEADER)
-        return st_fail(src, "header length %llu at offset 0 exceeds the limit of %llu bytes",
+        return pf_file_fail(src, "header length %llu at offset 0 exceeds the limit of %llu bytes",
                        (unsigned long long)header_len, (unsigned long long)ST_MAX_HEADER);
     if (header_len > size - ST_LEN_BYTES)
-        return st_fail(src, "header length %llu at offset 0 runs past the end of the file (%zu bytes)",
+        return pf_file_fail(src, "header length %llu at offset 0 runs past the end of the file (%zu bytes)",
                        (unsigned long long)header_len, size);
     size_t hlen = (size_t)header_len;
     const uint8_t *data = bytes + ST_LEN_BYTES + hlen;
@@ -344,12 +321,12 @@ static int parse(pf_ctx *ctx, const uint8_t *bytes, size_t size, pf_named_tensor
 
     size_t bad = pf_utf8_invalid_at(bytes + ST_LEN_BYTES, hlen);
     if (bad < hlen)
-        return st_fail(src, "header is not valid UTF-8 (byte at offset %zu)", ST_LEN_BYTES + bad);
+        return pf_file_fail(src, "header is not valid UTF-8 (byte at offset %zu)", ST_LEN_BYTES + bad);
 
     /* cJSON reads a terminated copy; after the JSON only spaces may follow. */
     char *text = malloc(hlen + 1);
     if (!text)
-        return st_fail(src, "out of memory for a header of %zu bytes", hlen);
+        return pf_file_fail(src, "out of memory for a header of %zu bytes", hlen);
     memcpy(text, bytes + ST_LEN_BYTES, hlen);
     text[hlen] = '\0';
     const char *end = NULL;
@@ -357,14 +334,14 @@ static int parse(pf_ctx *ctx, const uint8_t *bytes, size_t size, pf_named_tensor
     if (!root) {
         size_t at = end && end >= text && end <= text + hlen ? (size_t)(end - text) : 0;
         free(text);
-        return st_fail(src, "header is not valid JSON (near offset %zu)", ST_LEN_BYTES + at);
+        return pf_file_fail(src, "header is not valid JSON (near offset %zu)", ST_LEN_BYTES + at);
     }
     for (const char *p = end; p < text + hlen; p++) {
         if (!is_json_space(*p)) {
             size_t at = (size_t)(p - text);
             cJSON_Delete(root);
             free(text);
-            return st_fail(src, "header has trailing bytes after its JSON (offset %zu)", ST_LEN_BYTES + at);
+            return pf_file_fail(src, "header has trailing bytes after its JSON (offset %zu)", ST_LEN_BYTES + at);
         }
     }
 
@@ -380,14 +357,14 @@ static int parse(pf_ctx *ctx, const uint8_t *bytes, size_t size, pf_named_tensor
     int rc = n;
     pf_named_tensor *list = pf_ctx_alloc(ctx, (size_t)(n ? n : 1) * sizeof *list);
     if (!list)
-        rc = st_fail(src, "out of memory for the list of %d tensors", n);
+        rc = pf_file_fail(src, "out of memory for the list of %d tensors", n);
     for (int i = 0; i < n && rc >= 0; i++) {
         const st_entry *e = &entries[i];
         size_t name_len = strlen(e->name);
         char *name = pf_ctx_alloc(ctx, name_len + 1);
         pf_tensor *t = name ? pf_empty(ctx, e->dtype, e->ndim, e->shape) : NULL;
         if (!t) {
-            rc = st_fail(src, "tensor \"%s\": cannot allocate it", e->name);
+            rc = pf_file_fail(src, "tensor \"%s\": cannot allocate it", e->name);
             break;
         }
         memcpy(name, e->name, name_len + 1);
@@ -405,7 +382,7 @@ static int parse(pf_ctx *ctx, const uint8_t *bytes, size_t size, pf_named_tensor
 
 int pf_safetensors_parse(pf_ctx *ctx, const uint8_t *bytes, size_t size, pf_named_tensor **out)
 {
-    const st_source src = {"pf_safetensors_parse", "buffer"};
+    const pf_file_source src = {"pf_safetensors_parse", "buffer"};
     return parse(ctx, bytes, size, out, &src);
 }
 
@@ -413,38 +390,38 @@ int pf_safetensors_load(pf_ctx *ctx, const char *path, pf_named_tensor **out)
 {
     if (!path)
         return (void)pf_fail("pf_safetensors_load: NULL path"), -1;
-    const st_source src = {"pf_safetensors_load", path};
+    const pf_file_source src = {"pf_safetensors_load", path};
     if (out)
         *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return st_fail(&src, "cannot open: %s", strerror(errno));
+        return pf_file_fail(&src, "cannot open: %s", strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0) {
         int err = errno;
         fclose(f);
-        return st_fail(&src, "cannot stat: %s", strerror(err));
+        return pf_file_fail(&src, "cannot stat: %s", strerror(err));
     }
     if (!S_ISREG(st.st_mode)) {
         fclose(f);
-        return st_fail(&src, "not a regular file");
+        return pf_file_fail(&src, "not a regular file");
     }
     if (st.st_size < 0 || (uintmax_t)st.st_size > (uintmax_t)SIZE_MAX) {
         fclose(f);
-        return st_fail(&src, "file size %lld is not addressable", (long long)st.st_size);
+        return pf_file_fail(&src, "file size %lld is not addressable", (long long)st.st_size);
     }
     size_t size = (size_t)st.st_size;
     uint8_t *bytes = malloc(size ? size : 1);
     if (!bytes) {
         fclose(f);
-        return st_fail(&src, "out of memory reading %zu bytes", size);
+        return pf_file_fail(&src, "out of memory reading %zu bytes", size);
     }
     size_t got = fread(bytes, 1, size, f);
     bool failed = ferror(f) != 0;
     fclose(f);
     if (got != size || failed) {
         free(bytes);
-        return st_fail(&src, "read %zu of its %zu bytes%s", got, size, failed ? " (read error)" : "");
+        return pf_file_fail(&src, "read %zu of its %zu bytes%s", got, size, failed ? " (read error)" : "");
     }
     int n = parse(ctx, bytes, size, out, &src);
     free(bytes);
@@ -466,40 +443,40 @@ pf_tensor *pf_named_find(const pf_named_tensor *list, int n, const char *name)
 static int str_cmp(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
 /* Checks names and tensors; false with an error naming the culprit. */
-static bool check_save_args(const st_source *src, int n, const pf_named_tensor *tensors)
+static bool check_save_args(const pf_file_source *src, int n, const pf_named_tensor *tensors)
 {
     if (n < 0)
-        return st_fail(src, "negative tensor count %d", n), false;
+        return pf_file_fail(src, "negative tensor count %d", n), false;
     if (n > 0 && !tensors)
-        return st_fail(src, "NULL tensor list"), false;
+        return pf_file_fail(src, "NULL tensor list"), false;
     for (int i = 0; i < n; i++) {
         const char *name = tensors[i].name;
         const pf_tensor *t = tensors[i].tensor;
         if (!name || !name[0])
-            return st_fail(src, "tensor %d has an empty name", i), false;
+            return pf_file_fail(src, "tensor %d has an empty name", i), false;
         size_t len = strlen(name);
         if (pf_utf8_invalid_at((const uint8_t *)name, len) < len)
-            return st_fail(src, "tensor %d: name is not valid UTF-8", i), false;
+            return pf_file_fail(src, "tensor %d: name is not valid UTF-8", i), false;
         if (!strcmp(name, ST_METADATA))
-            return st_fail(src, "tensor %d: the name \"" ST_METADATA "\" is reserved", i), false;
+            return pf_file_fail(src, "tensor %d: the name \"" ST_METADATA "\" is reserved", i), false;
         if (!t)
-            return st_fail(src, "tensor \"%s\" is NULL", name), false;
+            return pf_file_fail(src, "tensor \"%s\" is NULL", name), false;
         if (t->device != PF_CPU)
-            return st_fail(src, "tensor \"%s\" is not on the CPU", name), false;
+            return pf_file_fail(src, "tensor \"%s\" is not on the CPU", name), false;
         if (!st_dtype_name(t->dtype))
-            return st_fail(src, "tensor \"%s\" has an unknown dtype %d", name, (int)t->dtype), false;
+            return pf_file_fail(src, "tensor \"%s\" has an unknown dtype %d", name, (int)t->dtype), false;
     }
     /* Unique names: sort a copy of them and compare neighbours. */
     const char **names = malloc((size_t)(n ? n : 1) * sizeof *names);
     if (!names)
-        return st_fail(src, "out of memory"), false;
+        return pf_file_fail(src, "out of memory"), false;
     for (int i = 0; i < n; i++)
         names[i] = tensors[i].name;
     qsort(names, (size_t)n, sizeof *names, str_cmp);
     bool ok = true;
     for (int i = 1; i < n && ok; i++) {
         if (!strcmp(names[i - 1], names[i])) {
-            st_fail(src, "duplicate tensor name \"%s\"", names[i]);
+            pf_file_fail(src, "duplicate tensor name \"%s\"", names[i]);
             ok = false;
         }
     }
@@ -528,7 +505,7 @@ static bool add_int(cJSON *array, uint64_t v)
 
 /* The JSON header, tensors in the order given and packed, or NULL with an
  * error. */
-static char *build_header(const st_source *src, int n, const pf_named_tensor *tensors)
+static char *build_header(const pf_file_source *src, int n, const pf_named_tensor *tensors)
 {
     cJSON *root = cJSON_CreateObject();
     uint64_t offset = 0;
@@ -537,7 +514,7 @@ static char *build_header(const st_source *src, int n, const pf_named_tensor *te
         const pf_tensor *t = tensors[i].tensor;
         uint64_t numel = (uint64_t)pf_numel(t), elem = pf_dtype_size(t->dtype);
         if (numel > UINT64_MAX / elem || offset > UINT64_MAX - numel * elem) {
-            st_fail(src, "tensor \"%s\": the total size overflows", tensors[i].name);
+            pf_file_fail(src, "tensor \"%s\": the total size overflows", tensors[i].name);
             cJSON_Delete(root);
             return NULL;
         }
@@ -555,14 +532,14 @@ static char *build_header(const st_source *src, int n, const pf_named_tensor *te
     char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (!text)
-        st_fail(src, "out of memory building the header");
+        pf_file_fail(src, "out of memory building the header");
     return text;
 }
 
 static bool write_all(FILE *f, const void *p, size_t n) { return n == 0 || fwrite(p, 1, n, f) == n; }
 
 /* Writes the whole file to f; false with an error. */
-static bool write_file(const st_source *src, FILE *f, const char *header, int n, const pf_named_tensor *tensors)
+static bool write_file(const pf_file_source *src, FILE *f, const char *header, int n, const pf_named_tensor *tensors)
 {
     size_t hlen = strlen(header), padded = hlen + (8 - hlen % 8) % 8;
     uint8_t len_bytes[ST_LEN_BYTES];
@@ -571,7 +548,7 @@ static bool write_file(const st_source *src, FILE *f, const char *header, int n,
     static const char spaces[8] = "        ";
     if (!write_all(f, len_bytes, sizeof len_bytes) || !write_all(f, header, hlen) ||
         !write_all(f, spaces, padded - hlen))
-        return st_fail(src, "write failed: %s", strerror(errno)), false;
+        return pf_file_fail(src, "write failed: %s", strerror(errno)), false;
 
     /* Non-contiguous tensors go through a contiguous copy in a scratch
      * context, made with gradient recording off and reset after each. */
@@ -581,7 +558,7 @@ static bool write_file(const st_source *src, FILE *f, const char *header, int n,
         pf_tensor *t = tensors[i].tensor;
         if (!pf_is_contiguous(t)) {
             if (!scratch && !(scratch = pf_ctx_new(0))) {
-                st_fail(src, "out of memory");
+                pf_file_fail(src, "out of memory");
                 ok = false;
                 break;
             }
@@ -589,14 +566,14 @@ static bool write_file(const st_source *src, FILE *f, const char *header, int n,
             t = pf_contiguous(scratch, t);
             pf_set_grad_enabled(grad);
             if (!t) {
-                st_fail(src, "tensor \"%s\": cannot make a contiguous copy", tensors[i].name);
+                pf_file_fail(src, "tensor \"%s\": cannot make a contiguous copy", tensors[i].name);
                 ok = false;
                 break;
             }
         }
         size_t bytes = (size_t)pf_numel(t) * pf_dtype_size(t->dtype);
         if (!write_all(f, bytes ? pf_tensor_data(t) : NULL, bytes)) {
-            st_fail(src, "tensor \"%s\": write failed: %s", tensors[i].name, strerror(errno));
+            pf_file_fail(src, "tensor \"%s\": write failed: %s", tensors[i].name, strerror(errno));
             ok = false;
         }
         if (scratch)
@@ -634,7 +611,7 @@ bool pf_safetensors_save(const char *path, int n, const pf_named_tensor *tensors
 {
     if (!path || !path[0])
         return pf_fail("pf_safetensors_save: empty path"), false;
-    const st_source src = {"pf_safetensors_save", path};
+    const pf_file_source src = {"pf_safetensors_save", path};
     if (!check_save_args(&src, n, tensors))
         return false;
 
@@ -642,7 +619,7 @@ bool pf_safetensors_save(const char *path, int n, const pf_named_tensor *tensors
     if (!header)
         return false;
     if (strlen(header) > ST_MAX_HEADER - 8) {
-        st_fail(&src, "the header would be %zu bytes, more than readers accept (%llu)", strlen(header),
+        pf_file_fail(&src, "the header would be %zu bytes, more than readers accept (%llu)", strlen(header),
                 (unsigned long long)ST_MAX_HEADER);
         free(header);
         return false;
@@ -652,26 +629,26 @@ bool pf_safetensors_save(const char *path, int n, const pf_named_tensor *tensors
     char *tmp = malloc(tmp_size);
     if (!tmp) {
         free(header);
-        return st_fail(&src, "out of memory"), false;
+        return pf_file_fail(&src, "out of memory"), false;
     }
     snprintf(tmp, tmp_size, "%s.tmp.%ld", path, (long)getpid());
 
     bool ok = false;
     FILE *f = fopen(tmp, "wb");
     if (!f) {
-        st_fail(&src, "cannot create the temporary file %s: %s", tmp, strerror(errno));
+        pf_file_fail(&src, "cannot create the temporary file %s: %s", tmp, strerror(errno));
     } else {
         ok = write_file(&src, f, header, n, tensors);
         if (ok && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
-            st_fail(&src, "cannot flush %s: %s", tmp, strerror(errno));
+            pf_file_fail(&src, "cannot flush %s: %s", tmp, strerror(errno));
             ok = false;
         }
         if (fclose(f) != 0 && ok) {
-            st_fail(&src, "cannot close %s: %s", tmp, strerror(errno));
+            pf_file_fail(&src, "cannot close %s: %s", tmp, strerror(errno));
             ok = false;
         }
         if (ok && rename(tmp, path) != 0) {
-            st_fail(&src, "cannot rename %s over it: %s", tmp, strerror(errno));
+            pf_file_fail(&src, "cannot rename %s over it: %s", tmp, strerror(errno));
             ok = false;
         }
         if (ok)
