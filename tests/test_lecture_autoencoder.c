@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "lecture.h"
+#include "lecture_testing.h"
 #include "testing.h"
 
 #define DATA PF_SHARED_DATA_DIR "/mnist"
@@ -45,48 +46,6 @@
 
 static char out_dir[256];
 static const int latent_sizes[N_SIZES] = {2, 4, 8, 16, 32};
-
-static unsigned long be32(const unsigned char *b)
-{
-    return (unsigned long)b[0] << 24 | (unsigned long)b[1] << 16 | (unsigned long)b[2] << 8 | b[3];
-}
-
-/* Fails unless path is a PNG image of width x height pixels (0: at least
- * 100). */
-static void assert_png(const char *path, unsigned long width, unsigned long height)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("%s: missing", path);
-    unsigned char head[24] = {0};
-    size_t n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    assert_int_equal(n, sizeof head);
-    assert_memory_equal(head, "\x89PNG\r\n\x1a\n", 8);
-    assert_memory_equal(head + 12, "IHDR", 4);
-    unsigned long w = be32(head + 16), h = be32(head + 20);
-    if (width ? w != width || h != height : w < 100 || h < 100)
-        fail_msg("%s: %lux%lu pixels, expected %lux%lu", path, w, h, width, height);
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = size >= 0 ? malloc((size_t)size + 1) : NULL;
-    if (text && fread(text, 1, (size_t)size, f) != (size_t)size) {
-        free(text);
-        text = NULL;
-    }
-    if (text)
-        text[size] = '\0';
-    fclose(f);
-    return text;
-}
 
 static bool write_text(const char *path, const char *text)
 {
@@ -112,15 +71,6 @@ typedef struct outcome {
     cJSON *results;
 } outcome;
 
-static void series(const cJSON *results, const char *key, double *out)
-{
-    const cJSON *a = cJSON_GetObjectItem(cJSON_GetObjectItem(results, "numbers"), key), *v;
-    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != N_SIZES)
-        fail_msg("results.json: %s is not a series of %d numbers", key, N_SIZES);
-    int i = 0;
-    cJSON_ArrayForEach(v, a) out[i++] = cJSON_GetNumberValue(v);
-}
-
 /* Runs the experiment into dir and reads its results. */
 static outcome run(const char *dir, bool quick, int epochs)
 {
@@ -129,17 +79,13 @@ static outcome run(const char *dir, bool quick, int epochs)
     clock_t c0 = clock();
     assert_int_equal(lecture_run_experiment(e, dir, quick, epochs, DATA, 0), 0);
     outcome o = {.cpu = (double)(clock() - c0) / CLOCKS_PER_SEC};
-    char *text = read_text(path_in(dir, "results.json"));
-    assert_non_null(text);
-    o.results = cJSON_Parse(text);
-    free(text);
-    assert_non_null(o.results);
+    o.results = pf_test_read_results(dir, "autoencoder");
     double sizes[N_SIZES];
-    series(o.results, "latent_sizes", sizes);
+    pf_test_series_n(o.results, "latent_sizes", sizes, N_SIZES);
     for (int i = 0; i < N_SIZES; i++)
         assert_true(sizes[i] == latent_sizes[i]);
-    series(o.results, "mse_ae", o.mse_ae);
-    series(o.results, "mse_pca", o.mse_pca);
+    pf_test_series_n(o.results, "mse_ae", o.mse_ae, N_SIZES);
+    pf_test_series_n(o.results, "mse_pca", o.mse_pca, N_SIZES);
     const cJSON *loaded = cJSON_GetObjectItem(cJSON_GetObjectItem(o.results, "numbers"), "models_loaded");
     assert_true(cJSON_IsNumber(loaded));
     o.loaded = (int)cJSON_GetNumberValue(loaded);
@@ -176,25 +122,25 @@ static void test_quick_run(void **state)
         assert_non_null(caption);
         if (strncmp(file, "reconstructions_d", 17) == 0) {
             /* 36 digits of 28x28 pixels, magnified twice, with 1-pixel borders, in 3 rows. */
-            assert_png(path_in(out_dir, file), 36 * 57 + 1, 3 * 57 + 1);
+            pf_test_assert_png_header(path_in(out_dir, file), 36 * 57 + 1, 3 * 57 + 1, 100);
             char expected[64];
             snprintf(expected, sizeof expected, "reconstructions_d%d.png", latent_sizes[recon++]);
             assert_string_equal(file, expected);
         } else if (strncmp(file, "interpolation_", 14) == 0) {
             /* 6 pairs: x, 11 values of α, x'. */
-            assert_png(path_in(out_dir, file), 13 * 57 + 1, 6 * 57 + 1);
+            pf_test_assert_png_header(path_in(out_dir, file), 13 * 57 + 1, 6 * 57 + 1, 100);
             assert_non_null(strstr(caption, "ξ(x, x', α) = g((1 − α) f(x) + α f(x'))"));
             interp++;
         } else {
             assert_string_equal(file, "mse.png");
-            assert_png(path_in(out_dir, file), 0, 0);
+            pf_test_assert_png_header(path_in(out_dir, file), 0, 0, 100);
         }
     }
     assert_int_equal(recon, N_SIZES);
     assert_int_equal(interp, 3);
-    assert_png(path_in(out_dir, "interpolation_pca_d32.png"), 13 * 57 + 1, 6 * 57 + 1);
-    assert_png(path_in(out_dir, "interpolation_ae_d8.png"), 13 * 57 + 1, 6 * 57 + 1);
-    assert_png(path_in(out_dir, "interpolation_ae_d32.png"), 13 * 57 + 1, 6 * 57 + 1);
+    pf_test_assert_png_header(path_in(out_dir, "interpolation_pca_d32.png"), 13 * 57 + 1, 6 * 57 + 1, 100);
+    pf_test_assert_png_header(path_in(out_dir, "interpolation_ae_d8.png"), 13 * 57 + 1, 6 * 57 + 1, 100);
+    pf_test_assert_png_header(path_in(out_dir, "interpolation_ae_d32.png"), 13 * 57 + 1, 6 * 57 + 1, 100);
 
     /* The numbers: errors in (0, 1) per pixel; PCA's falls as d grows. */
     for (int i = 0; i < N_SIZES; i++) {
@@ -210,7 +156,7 @@ static void test_quick_run(void **state)
             fail_msg("%s was not saved", file);
         fclose(f);
         snprintf(file, sizeof file, "ae_d%d-quick.json", latent_sizes[i]);
-        char *record = read_text(path_in(out_dir, file));
+        char *record = pf_test_read_text(path_in(out_dir, file), NULL);
         if (!record)
             fail_msg("%s was not written", file);
         free(record);
@@ -249,7 +195,7 @@ static void test_stale_or_damaged_models(void **state)
     (void)state;
     assert_non_null(first.results);
     /* d = 2: the record says another learning rate. */
-    char *record = read_text(path_in(out_dir, "ae_d2-quick.json"));
+    char *record = pf_test_read_text(path_in(out_dir, "ae_d2-quick.json"), NULL);
     assert_non_null(record);
     char *lr = strstr(record, "\"lr\"");
     assert_non_null(lr);
@@ -335,11 +281,8 @@ static void test_autoencoder_beats_pca(void **state)
 
 int main(void)
 {
-    snprintf(out_dir, sizeof out_dir, "%s", "/tmp/pf_lecture_autoencoder_XXXXXX");
-    if (!mkdtemp(out_dir)) {
-        perror("mkdtemp");
+    if (!pf_test_make_temp_dir(out_dir, sizeof out_dir, "lecture_autoencoder"))
         return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quick_run),
         cmocka_unit_test(test_reuse),
@@ -349,9 +292,6 @@ int main(void)
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     cJSON_Delete(first.results);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", out_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", out_dir);
+    pf_test_remove_dir(out_dir);
     return failed;
 }

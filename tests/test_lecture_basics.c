@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "lecture.h"
+#include "lecture_testing.h"
 #include "testing.h"
 
 static char out_dir[256];
@@ -32,39 +33,18 @@ static cJSON *run(const char *name)
     assert_non_null(e);
     assert_int_equal(lecture_run_experiment(e, out_dir, true, 0, NULL, 0), 0);
 
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s/results.json", out_dir, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static char text[1 << 16];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = 0;
-    cJSON *results = cJSON_Parse(text);
-    assert_non_null(results);
+    cJSON *results = pf_test_read_results(out_dir, name);
 
     const cJSON *figures = cJSON_GetObjectItem(results, "figures"), *fig;
     assert_true(cJSON_GetArraySize(figures) > 0);
     cJSON_ArrayForEach(fig, figures) {
         const char *file = cJSON_GetStringValue(cJSON_GetObjectItem(fig, "file"));
         assert_non_null(file);
+        char path[512];
         snprintf(path, sizeof path, "%s/%s/%s", out_dir, name, file);
-        FILE *png = fopen(path, "rb");
-        unsigned char sig[8] = {0};
-        assert_non_null(png);
-        assert_int_equal(fread(sig, 1, 8, png), 8);
-        fclose(png);
-        assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", 8);
+        pf_test_assert_png_header(path, 0, 0, 0);
     }
     return results;
-}
-
-static double number(const cJSON *results, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(results, "numbers"), key);
-    if (!cJSON_IsNumber(v))
-        fail_msg("results.json has no number %s", key);
-    return cJSON_GetNumberValue(v);
 }
 
 static const char *text(const cJSON *results, const char *key)
@@ -73,16 +53,6 @@ static const char *text(const cJSON *results, const char *key)
     if (!s)
         fail_msg("results.json has no text %s", key);
     return s;
-}
-
-/* The n values of a series into out (fails unless it has exactly n). */
-static void series(const cJSON *results, const char *key, int n, double *out)
-{
-    const cJSON *a = cJSON_GetObjectItem(cJSON_GetObjectItem(results, "numbers"), key), *v;
-    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n)
-        fail_msg("results.json: %s is not a series of %d numbers", key, n);
-    int i = 0;
-    cJSON_ArrayForEach(v, a) out[i++] = cJSON_GetNumberValue(v);
 }
 
 static void assert_close(double actual, double expected, double tol, const char *what)
@@ -99,21 +69,21 @@ static void test_losses_equal_pytorch(void **state)
     PF_CHECK(pf_copy_to_f64(pf_golden_get(&g, "ce.per_sample"), per_sample));
 
     cJSON *r = run("losses");
-    assert_close(number(r, "mse"), mse, 1e-5 * mse, "MSE vs nn.MSELoss");
-    assert_close(number(r, "mse_formula"), mse, 1e-5 * mse, "the slide's MSE formula vs nn.MSELoss");
-    assert_close(number(r, "cross_entropy"), ce, 1e-5 * ce, "cross-entropy vs nn.CrossEntropyLoss");
-    assert_close(number(r, "cross_entropy_formula"), ce, 1e-5 * ce, "-mean log softmax vs nn.CrossEntropyLoss");
+    assert_close(pf_test_number(r, "mse"), mse, 1e-5 * mse, "MSE vs nn.MSELoss");
+    assert_close(pf_test_number(r, "mse_formula"), mse, 1e-5 * mse, "the slide's MSE formula vs nn.MSELoss");
+    assert_close(pf_test_number(r, "cross_entropy"), ce, 1e-5 * ce, "cross-entropy vs nn.CrossEntropyLoss");
+    assert_close(pf_test_number(r, "cross_entropy_formula"), ce, 1e-5 * ce, "-mean log softmax vs nn.CrossEntropyLoss");
     double ours[5];
-    series(r, "cross_entropy_per_sample", 5, ours);
+    pf_test_series_n(r, "cross_entropy_per_sample", ours, 5);
     for (int i = 0; i < 5; i++)
         assert_close(ours[i], per_sample[i], 1e-5 * per_sample[i], "per-sample cross-entropy");
     /* The slide's formula, as written, is the opposite of the loss. */
-    assert_close(number(r, "slide_formula_as_written"), -ce, 1e-5 * ce, "the slide's formula without minus");
+    assert_close(pf_test_number(r, "slide_formula_as_written"), -ce, 1e-5 * ce, "the slide's formula without minus");
     /* The PyTorch constants written in losses.c are the golden file's. */
-    assert_close(number(r, "mse_pytorch"), mse, 1e-8, "PYTORCH_MSE in losses.c");
-    assert_close(number(r, "cross_entropy_pytorch"), ce, 1e-8, "PYTORCH_CROSS_ENTROPY in losses.c");
-    assert_true(number(r, "mse_difference") < 1e-6);
-    assert_true(number(r, "cross_entropy_difference") < 1e-6);
+    assert_close(pf_test_number(r, "mse_pytorch"), mse, 1e-8, "PYTORCH_MSE in losses.c");
+    assert_close(pf_test_number(r, "cross_entropy_pytorch"), ce, 1e-8, "PYTORCH_CROSS_ENTROPY in losses.c");
+    assert_true(pf_test_number(r, "mse_difference") < 1e-6);
+    assert_true(pf_test_number(r, "cross_entropy_difference") < 1e-6);
     cJSON_Delete(r);
 }
 
@@ -125,8 +95,8 @@ static void test_mlp_shapes(void **state)
     assert_string_equal(text(r, "linear_parameter_shapes"), "[1,3] [1]");
     assert_string_equal(text(r, "sequential_output_shape"), "[5,2]");
     assert_string_equal(text(r, "sequential_parameter_shapes"), "[9,3] [9] [2,9] [2] [2,2] [2]");
-    assert_true(number(r, "linear_parameter_count") == 4);
-    assert_true(number(r, "sequential_parameter_count") == 27 + 9 + 18 + 2 + 4 + 2);
+    assert_true(pf_test_number(r, "linear_parameter_count") == 4);
+    assert_true(pf_test_number(r, "sequential_parameter_count") == 27 + 9 + 18 + 2 + 4 + 2);
     cJSON_Delete(r);
 }
 
@@ -136,7 +106,7 @@ static void test_conv1d(void **state)
     cJSON *r = run("conv1d");
     static const double expected[10] = {0, 0, 0, 1, 1, 1, 1, 0, 0, 0};
     double d[10];
-    series(r, "derivative", 10, d);
+    pf_test_series_n(r, "derivative", d, 10);
     for (int i = 0; i < 10; i++)
         if (d[i] != expected[i])
             fail_msg("derivative[%d] = %g, expected %g", i, d[i], expected[i]);
@@ -144,16 +114,16 @@ static void test_conv1d(void **state)
 
     /* The detector finds the motif exactly where it was planted, and nowhere else. */
     double planted[3], found[3];
-    series(r, "detector_planted", 3, planted);
-    series(r, "detector_found", 3, found);
+    pf_test_series_n(r, "detector_planted", planted, 3);
+    pf_test_series_n(r, "detector_found", found, 3);
     for (int i = 0; i < 3; i++)
         assert_true(found[i] == planted[i]);
-    assert_true(number(r, "detector_largest_off_motif_response") < 0.7);
+    assert_true(pf_test_number(r, "detector_largest_off_motif_response") < 0.7);
 
     assert_string_equal(text(r, "conv2d_output_shape"), "[1,3,46,46]");
-    assert_true(number(r, "dense_parameters") == 38654705664.0);
-    assert_true(fabs(number(r, "dense_parameters") - 3.87e10) < 0.005e10);
-    assert_true(number(r, "conv_parameters") == 3 * 3 * 3 * 3 + 3);
+    assert_true(pf_test_number(r, "dense_parameters") == 38654705664.0);
+    assert_true(fabs(pf_test_number(r, "dense_parameters") - 3.87e10) < 0.005e10);
+    assert_true(pf_test_number(r, "conv_parameters") == 3 * 3 * 3 * 3 + 3);
     cJSON_Delete(r);
 }
 
@@ -162,7 +132,7 @@ static void test_autograd(void **state)
     (void)state;
     cJSON *r = run("autograd");
     double g[3];
-    series(r, "grad_sum_of_squares", 3, g);
+    pf_test_series_n(r, "grad_sum_of_squares", g, 3);
     assert_true(g[0] == 2 && g[1] == 4 && g[2] == 8);
 
     static const char *const names[4] = {"w1", "b1", "w2", "b2"};
@@ -170,29 +140,26 @@ static void test_autograd(void **state)
     for (int i = 0; i < 4; i++) {
         /* The centered network has real gradients, equal to PyTorch's. */
         snprintf(key, sizeof key, "centered_max_abs_grad_%s", names[i]);
-        assert_true(number(r, key) > 0.1);
+        assert_true(pf_test_number(r, key) > 0.1);
         snprintf(key, sizeof key, "centered_max_difference_%s", names[i]);
-        assert_true(number(r, key) < 1e-5);
+        assert_true(pf_test_number(r, key) < 1e-5);
         /* The slide's own network is saturated: zero gradients, in both. */
         snprintf(key, sizeof key, "slide_max_abs_grad_%s", names[i]);
-        assert_true(number(r, key) == 0);
+        assert_true(pf_test_number(r, key) == 0);
         snprintf(key, sizeof key, "slide_max_difference_%s", names[i]);
-        assert_true(number(r, key) < 1e-5);
+        assert_true(pf_test_number(r, key) < 1e-5);
     }
-    assert_true(number(r, "slide_min_preactivation") > 5);
-    assert_true(number(r, "centered_loss_difference") < 1e-6);
-    assert_true(number(r, "slide_loss_difference") < 1e-6);
-    assert_true(number(r, "max_gradient_difference") < 1e-5);
+    assert_true(pf_test_number(r, "slide_min_preactivation") > 5);
+    assert_true(pf_test_number(r, "centered_loss_difference") < 1e-6);
+    assert_true(pf_test_number(r, "slide_loss_difference") < 1e-6);
+    assert_true(pf_test_number(r, "max_gradient_difference") < 1e-5);
     cJSON_Delete(r);
 }
 
 int main(void)
 {
-    snprintf(out_dir, sizeof out_dir, "%s", "/tmp/pf_lecture_basics_XXXXXX");
-    if (!mkdtemp(out_dir)) {
-        perror("mkdtemp");
+    if (!pf_test_make_temp_dir(out_dir, sizeof out_dir, "lecture_basics"))
         return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_losses_equal_pytorch, pf_test_setup, pf_test_teardown),
         cmocka_unit_test_setup_teardown(test_mlp_shapes, pf_test_setup, pf_test_teardown),
@@ -200,9 +167,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_autograd, pf_test_setup, pf_test_teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", out_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", out_dir);
+    pf_test_remove_dir(out_dir);
     return failed;
 }

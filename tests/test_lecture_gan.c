@@ -20,7 +20,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
-#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 
 #include "gan.h"
 #include "lecture.h"
+#include "lecture_testing.h"
 #include "testing.h"
 
 #define DATA PF_SHARED_DATA_DIR "/mnist"
@@ -36,117 +36,12 @@ static char out_dir[256];
 
 /* ---- helpers ---- */
 
-static char *read_file(const char *path, long *size_out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = size >= 0 ? malloc((size_t)size + 1) : NULL;
-    if (text && fread(text, 1, (size_t)size, f) != (size_t)size) {
-        free(text);
-        text = NULL;
-    }
-    if (text)
-        text[size] = '\0';
-    fclose(f);
-    if (size_out)
-        *size_out = size;
-    return text;
-}
-
 static bool exists(const char *dir, const char *file)
 {
     char path[512];
     struct stat st;
     snprintf(path, sizeof path, "%s/%s", dir, file);
     return stat(path, &st) == 0;
-}
-
-static cJSON *read_results(const char *dir)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/gan/results.json", dir);
-    char *text = read_file(path, NULL);
-    if (!text)
-        fail_msg("%s: missing", path);
-    cJSON *results = cJSON_Parse(text);
-    free(text);
-    if (!results)
-        fail_msg("%s: not JSON", path);
-    return results;
-}
-
-static double number(const cJSON *results, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(results, "numbers"), key);
-    if (!cJSON_IsNumber(v))
-        fail_msg("gan results.json: %s is not a number", key);
-    return v->valuedouble;
-}
-
-/* The values of a series, into out (at most max); returns how many. */
-static int series(const cJSON *results, const char *key, double *out, int max)
-{
-    const cJSON *a = cJSON_GetObjectItem(cJSON_GetObjectItem(results, "numbers"), key), *v;
-    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > max)
-        fail_msg("gan results.json: %s is not a series of at most %d numbers", key, max);
-    int n = 0;
-    cJSON_ArrayForEach(v, a) out[n++] = cJSON_GetNumberValue(v);
-    return n;
-}
-
-static bool notes_contain(const cJSON *results, const char *needle)
-{
-    const cJSON *note;
-    cJSON_ArrayForEach(note, cJSON_GetObjectItem(results, "notes"))
-    {
-        if (cJSON_IsString(note) && strstr(note->valuestring, needle))
-            return true;
-    }
-    return false;
-}
-
-/* Fails unless path is a PNG file that libpng reads to its last row. */
-static void assert_png_decodes(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("%s: missing", path);
-    unsigned char signature[8] = {0};
-    if (fread(signature, 1, 8, f) != 8 || png_sig_cmp(signature, 0, 8) != 0) {
-        fclose(f);
-        fail_msg("%s: not a PNG file", path);
-    }
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    png_bytep volatile row = NULL;
-    volatile png_uint_32 height = 0, rows = 0;
-    if (!png || !info || setjmp(png_jmpbuf(png))) {
-        png_destroy_read_struct(&png, &info, NULL);
-        free((void *)row);
-        fclose(f);
-        fail_msg("%s: libpng cannot decode it (%u of %u rows read)", path, (unsigned)rows, (unsigned)height);
-        return;
-    }
-    png_init_io(png, f);
-    png_set_sig_bytes(png, 8);
-    png_read_info(png, info);
-    height = png_get_image_height(png, info);
-    int passes = png_set_interlace_handling(png);
-    png_read_update_info(png, info);
-    row = malloc(png_get_rowbytes(png, info));
-    for (int pass = 0; row && pass < passes; pass++)
-        for (rows = 0; rows < height; rows++)
-            png_read_row(png, row, NULL);
-    png_read_end(png, NULL);
-    png_destroy_read_struct(&png, &info, NULL);
-    free((void *)row);
-    fclose(f);
-    if (height < 16)
-        fail_msg("%s: %u rows, too small for a figure", path, (unsigned)height);
 }
 
 /* Copies of a network's parameters (floats, in state order) into out. */
@@ -371,20 +266,20 @@ static void test_quick_reproducible(void **state)
     assert_int_equal(run_gan(a, true, 0, DATA, 7), 0);
     assert_int_equal(run_gan(b, true, 0, DATA, 7), 0);
 
-    cJSON *ra = read_results(a), *rb = read_results(b);
+    cJSON *ra = pf_test_read_results(a, "gan"), *rb = pf_test_read_results(b, "gan");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(ra, "quick")));
-    assert_true(number(ra, "epochs") == 1 && number(ra, "train_images") == 256 && number(ra, "latent_size") == 100);
+    assert_true(pf_test_number(ra, "epochs") == 1 && pf_test_number(ra, "train_images") == 256 && pf_test_number(ra, "latent_size") == 100);
     const char *keys[] = {"loss_d", "loss_g", "mean_d_real", "mean_d_fake"};
     for (int k = 0; k < 4; k++) {
         double va[4], vb[4];
-        assert_int_equal(series(ra, keys[k], va, 4), 1);
-        assert_int_equal(series(rb, keys[k], vb, 4), 1);
+        assert_int_equal(pf_test_series(ra, keys[k], va, 4), 1);
+        assert_int_equal(pf_test_series(rb, keys[k], vb, 4), 1);
         if (va[0] != vb[0] || !isfinite(va[0]))
             fail_msg("%s: %.17g then %.17g with the same seed", keys[k], va[0], vb[0]);
     }
-    assert_true(notes_contain(ra, "Quick run"));
-    assert_true(notes_contain(ra, "we train on"));
-    assert_true(notes_contain(ra, "LSUN"));
+    assert_true(pf_test_notes_contain(ra, "Quick run"));
+    assert_true(pf_test_notes_contain(ra, "we train on"));
+    assert_true(pf_test_notes_contain(ra, "LSUN"));
 
     /* The same networks, byte for byte. */
     const char *files[] = {"generator.safetensors", "discriminator.safetensors"};
@@ -393,7 +288,7 @@ static void test_quick_reproducible(void **state)
         long sa = 0, sb = 0;
         snprintf(pa, sizeof pa, "%s/gan/%s", a, files[f]);
         snprintf(pb, sizeof pb, "%s/gan/%s", b, files[f]);
-        char *ba = read_file(pa, &sa), *bb = read_file(pb, &sb);
+        char *ba = pf_test_read_text(pa, &sa), *bb = pf_test_read_text(pb, &sb);
         assert_true(ba && bb);
         assert_true(sa == sb && memcmp(ba, bb, (size_t)sa) == 0);
         free(ba);
@@ -409,7 +304,7 @@ static void test_quick_reproducible(void **state)
     {
         char path[600];
         snprintf(path, sizeof path, "%s/%s", dir, cJSON_GetObjectItem(figure, "file")->valuestring);
-        assert_png_decodes(path);
+        pf_test_assert_png_decodes(path, 16);
         assert_true(strlen(cJSON_GetObjectItem(figure, "caption")->valuestring) > 20);
         n_figures++;
     }
@@ -430,22 +325,6 @@ static void test_quick_reproducible(void **state)
 }
 
 /* Writes an IDX file of unsigned bytes. */
-static void write_idx(const char *dir, const char *file, int ndim, const int *dims, const unsigned char *bytes,
-                      size_t n)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    unsigned char head[4 + 4 * 3] = {0, 0, 8, (unsigned char)ndim};
-    for (int i = 0; i < ndim; i++)
-        for (int b = 0; b < 4; b++)
-            head[4 + 4 * i + b] = (unsigned char)(dims[i] >> (24 - 8 * b));
-    assert_int_equal(fwrite(head, 1, 4 + 4 * (size_t)ndim, f), 4 + 4 * (size_t)ndim);
-    assert_int_equal(fwrite(bytes, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-}
-
 /* An MNIST-style folder of `count` random side x side images. */
 static void write_tiny_data(const char *dir, int count, int side)
 {
@@ -460,10 +339,10 @@ static void write_tiny_data(const char *dir, int count, int side)
     for (int i = 0; i < count; i++)
         labels[i] = (unsigned char)(i % 10);
     assert_int_equal(mkdir(dir, 0777), 0);
-    write_idx(dir, "train-images-idx3-ubyte", 3, (const int[]){count, side, side}, images, pixels);
-    write_idx(dir, "train-labels-idx1-ubyte", 1, (const int[]){count}, labels, (size_t)count);
-    write_idx(dir, "t10k-images-idx3-ubyte", 3, (const int[]){count, side, side}, images, pixels);
-    write_idx(dir, "t10k-labels-idx1-ubyte", 1, (const int[]){count}, labels, (size_t)count);
+    pf_test_write_idx(dir, "train-images-idx3-ubyte", 3, (const int[]){count, side, side}, images, pixels);
+    pf_test_write_idx(dir, "train-labels-idx1-ubyte", 1, (const int[]){count}, labels, (size_t)count);
+    pf_test_write_idx(dir, "t10k-images-idx3-ubyte", 3, (const int[]){count, side, side}, images, pixels);
+    pf_test_write_idx(dir, "t10k-labels-idx1-ubyte", 1, (const int[]){count}, labels, (size_t)count);
     free(images);
     free(labels);
 }
@@ -483,16 +362,16 @@ static void test_epochs(void **state)
     int status = run_gan(out, false, 3, data, 0);
     lecture_set_budget(0);
     assert_int_equal(status, 0);
-    cJSON *r = read_results(out);
+    cJSON *r = pf_test_read_results(out, "gan");
     double values[32];
-    assert_true(number(r, "epochs") == 3 && number(r, "batch_size") == 40);
-    assert_int_equal(series(r, "loss_d", values, 32), 3);
-    assert_int_equal(series(r, "loss_g", values, 32), 3);
-    assert_int_equal(series(r, "epoch_seconds", values, 32), 3);
+    assert_true(pf_test_number(r, "epochs") == 3 && pf_test_number(r, "batch_size") == 40);
+    assert_int_equal(pf_test_series(r, "loss_d", values, 32), 3);
+    assert_int_equal(pf_test_series(r, "loss_g", values, 32), 3);
+    assert_int_equal(pf_test_series(r, "epoch_seconds", values, 32), 3);
     assert_true(exists(dir, "samples_epoch_01.png") && exists(dir, "samples_epoch_02.png") &&
                 exists(dir, "samples_epoch_03.png"));
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "figures")), 5);
-    assert_false(notes_contain(r, "Stopped"));
+    assert_false(pf_test_notes_contain(r, "Stopped"));
     cJSON_Delete(r);
 
     /* The default 20 epochs under a budget the first epoch uses up: one
@@ -503,9 +382,9 @@ static void test_epochs(void **state)
     status = run_gan(out, false, 0, data, 0);
     lecture_set_budget(0);
     assert_int_equal(status, 0);
-    r = read_results(out);
-    assert_true(number(r, "epochs") == 1 && number(r, "budget_seconds") == 1e-6);
-    assert_true(notes_contain(r, "Stopped after 1 of 20 epochs"));
+    r = pf_test_read_results(out, "gan");
+    assert_true(pf_test_number(r, "epochs") == 1 && pf_test_number(r, "budget_seconds") == 1e-6);
+    assert_true(pf_test_notes_contain(r, "Stopped after 1 of 20 epochs"));
     assert_true(exists(dir, "samples_epoch_01.png") && !exists(dir, "samples_epoch_02.png"));
     cJSON_Delete(r);
 }
@@ -528,11 +407,8 @@ static void test_bad_data(void **state)
 
 int main(void)
 {
-    snprintf(out_dir, sizeof out_dir, "%s", "/tmp/pf_lecture_gan_XXXXXX");
-    if (!mkdtemp(out_dir)) {
-        perror("mkdtemp");
+    if (!pf_test_make_temp_dir(out_dir, sizeof out_dir, "lecture_gan"))
         return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_steps, pf_test_setup, pf_test_teardown),
         cmocka_unit_test_setup_teardown(test_directions, pf_test_setup, pf_test_teardown),
@@ -542,9 +418,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_data, pf_test_setup, pf_test_teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", out_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", out_dir);
+    pf_test_remove_dir(out_dir);
     return failed;
 }

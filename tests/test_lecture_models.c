@@ -22,31 +22,10 @@
 #include <string.h>
 
 #include "lecture.h"
+#include "lecture_testing.h"
 #include "testing.h"
 
 static char out_dir[256];
-
-/* Reads a big-endian 32-bit integer. */
-static unsigned long be32(const unsigned char *b)
-{
-    return (unsigned long)b[0] << 24 | (unsigned long)b[1] << 16 | (unsigned long)b[2] << 8 | b[3];
-}
-
-/* Fails unless path is a PNG image of at least 100 x 100 pixels: the
- * signature, then an IHDR chunk with its width and height. */
-static void assert_png(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("%s: missing", path);
-    unsigned char head[24] = {0};
-    size_t n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    assert_int_equal(n, sizeof head);
-    assert_memory_equal(head, "\x89PNG\r\n\x1a\n", 8);
-    assert_memory_equal(head + 12, "IHDR", 4);
-    assert_true(be32(head + 16) >= 100 && be32(head + 20) >= 100);
-}
 
 /* Runs experiment `name` (quick) and returns its parsed results.json; checks
  * that it registered `figures` figures and that each is a PNG image. */
@@ -56,16 +35,7 @@ static cJSON *run(const char *name, int figures)
     assert_non_null(e);
     assert_int_equal(lecture_run_experiment(e, out_dir, true, 0, NULL, 0), 0);
 
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s/results.json", out_dir, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static char text[1 << 16];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = 0;
-    cJSON *results = cJSON_Parse(text);
-    assert_non_null(results);
+    cJSON *results = pf_test_read_results(out_dir, name);
 
     const cJSON *list = cJSON_GetObjectItem(results, "figures"), *fig;
     assert_int_equal(cJSON_GetArraySize(list), figures);
@@ -73,35 +43,18 @@ static cJSON *run(const char *name, int figures)
         const char *file = cJSON_GetStringValue(cJSON_GetObjectItem(fig, "file"));
         assert_non_null(file);
         assert_non_null(cJSON_GetStringValue(cJSON_GetObjectItem(fig, "caption")));
+        char path[512];
         snprintf(path, sizeof path, "%s/%s/%s", out_dir, name, file);
-        assert_png(path);
+        pf_test_assert_png_header(path, 0, 0, 100);
     }
     return results;
-}
-
-static double number(const cJSON *results, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(results, "numbers"), key);
-    if (!cJSON_IsNumber(v))
-        fail_msg("results.json has no number %s", key);
-    return cJSON_GetNumberValue(v);
-}
-
-/* The n values of a series into out (fails unless it has exactly n). */
-static void series(const cJSON *results, const char *key, int n, double *out)
-{
-    const cJSON *a = cJSON_GetObjectItem(cJSON_GetObjectItem(results, "numbers"), key), *v;
-    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n)
-        fail_msg("results.json: %s is not a series of %d numbers", key, n);
-    int i = 0;
-    cJSON_ArrayForEach(v, a) out[i++] = cJSON_GetNumberValue(v);
 }
 
 static void test_separable(void **state)
 {
     (void)state;
     cJSON *r = run("separable", 1);
-    double separable = number(r, "accuracy_separable"), ring = number(r, "accuracy_not_separable");
+    double separable = pf_test_number(r, "accuracy_separable"), ring = pf_test_number(r, "accuracy_not_separable");
     if (separable != 1)
         fail_msg("training accuracy on the separable populations: %g, expected 1", separable);
     if (!(ring < 0.8))
@@ -114,7 +67,7 @@ static void test_xor(void **state)
 {
     (void)state;
     cJSON *r = run("xor", 1);
-    double linear = number(r, "accuracy_linear"), phi = number(r, "accuracy_phi");
+    double linear = pf_test_number(r, "accuracy_linear"), phi = pf_test_number(r, "accuracy_phi");
     if (!(linear <= 0.8))
         fail_msg("linear perceptron on XOR: accuracy %g, expected <= 0.8", linear);
     if (phi != 1)
@@ -127,8 +80,8 @@ static void test_approx(void **state)
     (void)state;
     cJSON *r = run("approx", 1);
     double widths[6], mse[6];
-    series(r, "widths", 6, widths);
-    series(r, "mse", 6, mse);
+    pf_test_series_n(r, "widths", widths, 6);
+    pf_test_series_n(r, "mse", mse, 6);
     for (int i = 0; i < 6; i++)
         assert_true(widths[i] == (double)(1 << i));
     for (int i = 0; i + 1 < 6; i++)
@@ -147,16 +100,16 @@ static void test_descent(void **state)
 {
     (void)state;
     cJSON *r = run("descent", 1);
-    double start = number(r, "loss_start");
+    double start = pf_test_number(r, "loss_start");
     double slow[DESCENT_STEPS + 1], fast[DESCENT_STEPS + 1], u[DESCENT_STEPS + 1], v[DESCENT_STEPS + 1];
-    series(r, "loss_eta_0_125", DESCENT_STEPS + 1, slow);
-    series(r, "loss_eta_0_5", DESCENT_STEPS + 1, fast);
-    series(r, "u_eta_0_5", DESCENT_STEPS + 1, u);
-    series(r, "v_eta_0_5", DESCENT_STEPS + 1, v);
+    pf_test_series_n(r, "loss_eta_0_125", slow, DESCENT_STEPS + 1);
+    pf_test_series_n(r, "loss_eta_0_5", fast, DESCENT_STEPS + 1);
+    pf_test_series_n(r, "u_eta_0_5", u, DESCENT_STEPS + 1);
+    pf_test_series_n(r, "v_eta_0_5", v, DESCENT_STEPS + 1);
     assert_true(start > 1);
     assert_true(slow[0] == start && fast[0] == start);
-    assert_true(number(r, "final_loss_eta_0_125") == slow[DESCENT_STEPS]);
-    assert_true(number(r, "final_loss_eta_0_5") == fast[DESCENT_STEPS]);
+    assert_true(pf_test_number(r, "final_loss_eta_0_125") == slow[DESCENT_STEPS]);
+    assert_true(pf_test_number(r, "final_loss_eta_0_5") == fast[DESCENT_STEPS]);
 
     /* η = 0.125: the loss falls at every step, to almost nothing. */
     for (int t = 0; t < DESCENT_STEPS; t++)
@@ -178,11 +131,8 @@ static void test_descent(void **state)
 
 int main(void)
 {
-    snprintf(out_dir, sizeof out_dir, "%s", "/tmp/pf_lecture_models_XXXXXX");
-    if (!mkdtemp(out_dir)) {
-        perror("mkdtemp");
+    if (!pf_test_make_temp_dir(out_dir, sizeof out_dir, "lecture_models"))
         return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_separable, pf_test_setup, pf_test_teardown),
         cmocka_unit_test_setup_teardown(test_xor, pf_test_setup, pf_test_teardown),
@@ -190,9 +140,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_descent, pf_test_setup, pf_test_teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", out_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", out_dir);
+    pf_test_remove_dir(out_dir);
     return failed;
 }

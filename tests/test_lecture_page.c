@@ -19,13 +19,13 @@
  *               digits written by the test: it checks epochs, not accuracy).
  */
 #define _POSIX_C_SOURCE 200809L
-#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "lecture.h"
+#include "lecture_testing.h"
 #include "testing.h"
 
 #define DATA PF_SHARED_DATA_DIR "/mnist"
@@ -37,81 +37,6 @@
 
 static char out_dir[256];
 static bool ran_all;
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = size >= 0 ? malloc((size_t)size + 1) : NULL;
-    if (text && fread(text, 1, (size_t)size, f) != (size_t)size) {
-        free(text);
-        text = NULL;
-    }
-    if (text)
-        text[size] = '\0';
-    fclose(f);
-    return text;
-}
-
-static cJSON *read_results(const char *dir, const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s/results.json", dir, name);
-    char *text = read_text(path);
-    if (!text)
-        fail_msg("%s: missing", path);
-    cJSON *results = cJSON_Parse(text);
-    free(text);
-    if (!results)
-        fail_msg("%s: not JSON", path);
-    return results;
-}
-
-/* Fails unless path is a PNG file that libpng reads to its last row. */
-static void assert_png_decodes(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("%s: missing", path);
-    unsigned char signature[8] = {0};
-    if (fread(signature, 1, 8, f) != 8 || png_sig_cmp(signature, 0, 8) != 0) {
-        fclose(f);
-        fail_msg("%s: not a PNG file", path);
-    }
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    png_bytep volatile row = NULL;
-    /* volatile: read after longjmp. */
-    volatile png_uint_32 width = 0, height = 0, rows = 0;
-    if (!png || !info || setjmp(png_jmpbuf(png))) {
-        png_destroy_read_struct(&png, &info, NULL);
-        free((void *)row);
-        fclose(f);
-        fail_msg("%s: libpng cannot decode it (%u of %u rows read)", path, (unsigned)rows, (unsigned)height);
-        return;
-    }
-    png_init_io(png, f);
-    png_set_sig_bytes(png, 8);
-    png_read_info(png, info);
-    width = png_get_image_width(png, info);
-    height = png_get_image_height(png, info);
-    int passes = png_set_interlace_handling(png);
-    png_read_update_info(png, info);
-    row = malloc(png_get_rowbytes(png, info));
-    for (int pass = 0; row && pass < passes; pass++)
-        for (rows = 0; rows < height; rows++)
-            png_read_row(png, row, NULL);
-    png_read_end(png, NULL);
-    png_destroy_read_struct(&png, &info, NULL);
-    free((void *)row);
-    fclose(f);
-    if (width < 16 || height < 16)
-        fail_msg("%s: %ux%u pixels, too small for a figure", path, (unsigned)width, (unsigned)height);
-}
 
 /* The text between open and close (after from), or NULL. */
 static char *between(const char *from, const char *open, const char *close, const char **end)
@@ -173,10 +98,10 @@ static void check_section(const char *name, const char *section)
             fail_msg("section %s: image %s is not a plain relative path", name, src);
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", out_dir, src);
-        assert_png_decodes(path);
+        pf_test_assert_png_decodes(path, 16);
         free(src);
     }
-    cJSON *results = read_results(out_dir, name);
+    cJSON *results = pf_test_read_results(out_dir, name);
     int registered = cJSON_GetArraySize(cJSON_GetObjectItem(results, "figures"));
     cJSON_Delete(results);
     if (registered != figures)
@@ -201,7 +126,7 @@ static void test_page(void **state)
     run_all();
     char path[512];
     snprintf(path, sizeof path, "%s/index.html", out_dir);
-    char *page = read_text(path);
+    char *page = pf_test_read_text(path, NULL);
     assert_non_null(page);
     assert_true(strncmp(page, "<!DOCTYPE html>", 15) == 0);
     assert_non_null(strstr(page, "<meta charset=\"utf-8\">"));
@@ -248,64 +173,27 @@ static void test_page(void **state)
     free(page);
 }
 
-static const cJSON *numbers_item(const cJSON *results, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(results, "numbers"), key);
-    if (!v)
-        fail_msg("mnist results.json has no %s", key);
-    return v;
-}
-
-static double number(const cJSON *results, const char *key)
-{
-    const cJSON *v = numbers_item(results, key);
-    if (!cJSON_IsNumber(v))
-        fail_msg("mnist results.json: %s is not a number", key);
-    return v->valuedouble;
-}
-
-/* The n values of a series (fails unless it has exactly n). */
-static void series(const cJSON *results, const char *key, int n, double *out)
-{
-    const cJSON *a = numbers_item(results, key), *v;
-    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n)
-        fail_msg("mnist results.json: %s is not a series of %d numbers", key, n);
-    int i = 0;
-    cJSON_ArrayForEach(v, a) out[i++] = cJSON_GetNumberValue(v);
-}
-
-static bool notes_contain(const cJSON *results, const char *needle)
-{
-    const cJSON *note;
-    cJSON_ArrayForEach(note, cJSON_GetObjectItem(results, "notes"))
-    {
-        if (cJSON_IsString(note) && strstr(note->valuestring, needle))
-            return true;
-    }
-    return false;
-}
-
 static void test_mnist_quick(void **state)
 {
     (void)state;
     run_all();
-    cJSON *r = read_results(out_dir, "mnist");
+    cJSON *r = pf_test_read_results(out_dir, "mnist");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r, "quick")));
-    const int epochs = (int)number(r, "epochs");
+    const int epochs = (int)pf_test_number(r, "epochs");
     assert_int_equal(epochs, QUICK_EPOCHS);
     double loss[QUICK_EPOCHS], error[QUICK_EPOCHS], seconds[QUICK_EPOCHS], cumulative[QUICK_EPOCHS];
-    series(r, "train_loss", epochs, loss);
-    series(r, "test_error_percent", epochs, error);
-    series(r, "epoch_seconds", epochs, seconds);
-    series(r, "cumulative_seconds", epochs, cumulative);
-    assert_true(number(r, "train_images") == 3000 && number(r, "test_images") == 1000);
+    pf_test_series_n(r, "train_loss", loss, epochs);
+    pf_test_series_n(r, "test_error_percent", error, epochs);
+    pf_test_series_n(r, "epoch_seconds", seconds, epochs);
+    pf_test_series_n(r, "cumulative_seconds", cumulative, epochs);
+    assert_true(pf_test_number(r, "train_images") == 3000 && pf_test_number(r, "test_images") == 1000);
 
     /* It learned: the loss falls, the error ends far below chance (90%). */
     assert_true(loss[0] > 0 && loss[0] < 2.5);
     for (int e = 0; e + 1 < epochs; e++)
         if (!(loss[e + 1] < loss[e]))
             fail_msg("training loss rose from %g to %g at epoch %d", loss[e], loss[e + 1], e + 2);
-    double final_error = number(r, "final_test_error_percent");
+    double final_error = pf_test_number(r, "final_test_error_percent");
     assert_true(final_error == error[epochs - 1]);
     if (!(final_error < QUICK_MAX_ERROR))
         fail_msg("quick mnist: test error %g%%, expected below %g%%", final_error, QUICK_MAX_ERROR);
@@ -320,35 +208,19 @@ static void test_mnist_quick(void **state)
         if (cumulative[e] < sum - 0.002 * (e + 1) || cumulative[e] > sum + 0.002 * (e + 1))
             fail_msg("cumulative_seconds[%d] = %g, but the epochs add up to %g", e, cumulative[e], sum);
     }
-    assert_true(number(r, "training_seconds") == cumulative[epochs - 1] && cumulative[epochs - 1] > 0);
+    assert_true(pf_test_number(r, "training_seconds") == cumulative[epochs - 1] && cumulative[epochs - 1] > 0);
 
     /* The figures (curves, digits, the digits it gets wrong), and notes
      * that say it was a quick run and compare with the slide. */
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "figures")), 3);
-    assert_true(notes_contain(r, "Quick run"));
-    assert_true(notes_contain(r, "the slide: ≃ 1%"));
-    assert_true(notes_contain(r, "< 10 s"));
+    assert_true(pf_test_notes_contain(r, "Quick run"));
+    assert_true(pf_test_notes_contain(r, "the slide: ≃ 1%"));
+    assert_true(pf_test_notes_contain(r, "< 10 s"));
     cJSON_Delete(r);
 }
 
 /* Writes an IDX file: a 32-bit big-endian magic (unsigned bytes, ndim
  * dimensions), the dimensions, then n bytes. */
-static void write_idx(const char *dir, const char *file, int ndim, const int *dims, const unsigned char *bytes,
-                      size_t n)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    unsigned char head[4 + 4 * 3] = {0, 0, 8, (unsigned char)ndim};
-    for (int i = 0; i < ndim; i++)
-        for (int b = 0; b < 4; b++)
-            head[4 + 4 * i + b] = (unsigned char)(dims[i] >> (24 - 8 * b));
-    assert_int_equal(fwrite(head, 1, 4 + 4 * (size_t)ndim, f), 4 + 4 * (size_t)ndim);
-    assert_int_equal(fwrite(bytes, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-}
-
 /* A tiny MNIST-style folder of random digits (the budget test needs epochs,
  * not accuracy): 200 training and 100 test images. */
 static void write_tiny_data(const char *dir)
@@ -363,10 +235,10 @@ static void write_tiny_data(const char *dir)
     for (int i = 0; i < TRAIN; i++)
         labels[i] = (unsigned char)(i % 10);
     assert_int_equal(mkdir(dir, 0777), 0);
-    write_idx(dir, "train-images-idx3-ubyte", 3, (const int[]){TRAIN, 28, 28}, images, sizeof images);
-    write_idx(dir, "train-labels-idx1-ubyte", 1, (const int[]){TRAIN}, labels, TRAIN);
-    write_idx(dir, "t10k-images-idx3-ubyte", 3, (const int[]){TEST, 28, 28}, images, (size_t)TEST * PIXELS);
-    write_idx(dir, "t10k-labels-idx1-ubyte", 1, (const int[]){TEST}, labels, TEST);
+    pf_test_write_idx(dir, "train-images-idx3-ubyte", 3, (const int[]){TRAIN, 28, 28}, images, sizeof images);
+    pf_test_write_idx(dir, "train-labels-idx1-ubyte", 1, (const int[]){TRAIN}, labels, TRAIN);
+    pf_test_write_idx(dir, "t10k-images-idx3-ubyte", 3, (const int[]){TEST, 28, 28}, images, (size_t)TEST * PIXELS);
+    pf_test_write_idx(dir, "t10k-labels-idx1-ubyte", 1, (const int[]){TEST}, labels, TEST);
 }
 
 static void test_mnist_budget(void **state)
@@ -384,13 +256,13 @@ static void test_mnist_budget(void **state)
     int status = lecture_run_experiment(e, out, true, 0, data, 0);
     lecture_set_budget(0);
     assert_int_equal(status, 0);
-    cJSON *r = read_results(out, "mnist");
-    assert_true(number(r, "epochs") == 1 && number(r, "train_images") == 200);
-    assert_true(number(r, "budget_seconds") == 1e-6);
+    cJSON *r = pf_test_read_results(out, "mnist");
+    assert_true(pf_test_number(r, "epochs") == 1 && pf_test_number(r, "train_images") == 200);
+    assert_true(pf_test_number(r, "budget_seconds") == 1e-6);
     double values[3];
-    series(r, "train_loss", 1, values);
-    series(r, "test_error_percent", 1, values);
-    assert_true(notes_contain(r, "Stopped after 1 of 2 epochs"));
+    pf_test_series_n(r, "train_loss", values, 1);
+    pf_test_series_n(r, "test_error_percent", values, 1);
+    assert_true(pf_test_notes_contain(r, "Stopped after 1 of 2 epochs"));
     cJSON_Delete(r);
 
     /* Epochs asked for (--epochs) all run, budget or not. */
@@ -398,30 +270,24 @@ static void test_mnist_budget(void **state)
     status = lecture_run_experiment(e, out, true, 3, data, 0);
     lecture_set_budget(0);
     assert_int_equal(status, 0);
-    r = read_results(out, "mnist");
-    assert_true(number(r, "epochs") == 3);
-    series(r, "train_loss", 3, values);
-    assert_false(notes_contain(r, "Stopped"));
+    r = pf_test_read_results(out, "mnist");
+    assert_true(pf_test_number(r, "epochs") == 3);
+    pf_test_series_n(r, "train_loss", values, 3);
+    assert_false(pf_test_notes_contain(r, "Stopped"));
     assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "numbers"), "budget_seconds"));
     cJSON_Delete(r);
 }
 
 int main(void)
 {
-    snprintf(out_dir, sizeof out_dir, "%s", "/tmp/pf_lecture_page_XXXXXX");
-    if (!mkdtemp(out_dir)) {
-        perror("mkdtemp");
+    if (!pf_test_make_temp_dir(out_dir, sizeof out_dir, "lecture_page"))
         return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_page, pf_test_setup, pf_test_teardown),
         cmocka_unit_test_setup_teardown(test_mnist_quick, pf_test_setup, pf_test_teardown),
         cmocka_unit_test_setup_teardown(test_mnist_budget, pf_test_setup, pf_test_teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", out_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", out_dir);
+    pf_test_remove_dir(out_dir);
     return failed;
 }

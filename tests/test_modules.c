@@ -67,27 +67,11 @@ static pf_module *small_model(pf_ctx *p)
     return pf_nn_sequential(p, PF_LAYERS(pf_nn_linear(p, 3, 2, true), pf_nn_batch_norm1d(p, 2)));
 }
 
-/* Reads a whole text file (malloc'ed, NUL-terminated). */
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    if (text && fread(text, 1, (size_t)size, f) == (size_t)size)
-        text[size] = '\0';
-    fclose(f);
-    return text;
-}
-
 /* The text of section "== <model> <part>" of model_repr.txt (malloc'ed):
  * every line after the section's title up to the next title. */
 static char *golden_section(const char *model, const char *part)
 {
-    char *text = read_text(pf_test_path("golden/model_repr.txt"));
+    char *text = pf_test_read_text(pf_test_path("golden/model_repr.txt"), NULL);
     assert_non_null(text);
     char title[128];
     snprintf(title, sizeof title, "== %s %s\n", model, part);

@@ -241,3 +241,24 @@ int pf_test_teardown(void **state)
     }
     return 0;
 }
+
+char *pf_test_read_text(const char *path, long *size_out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = size >= 0 ? malloc((size_t)size + 1) : NULL;
+    if (text && fread(text, 1, (size_t)size, f) != (size_t)size) {
+        free(text);
+        text = NULL;
+    }
+    if (text)
+        text[size] = '\0';
+    fclose(f);
+    if (size_out)
+        *size_out = size;
+    return text;
+}

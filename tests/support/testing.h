@@ -84,6 +84,10 @@ pf_tensor *pf_golden_get(const pf_golden *g, const char *tensor);
 /* The path of a file under tests/ (static buffer). */
 const char *pf_test_path(const char *relative);
 
+/* The whole file as a NUL-terminated string (free it), NULL if it cannot
+ * be read; its size into *size when size is not NULL. */
+char *pf_test_read_text(const char *path, long *size);
+
 /* cmocka's group setup/teardown: a context for each test in `*state`. */
 int pf_test_setup(void **state);
 int pf_test_teardown(void **state);
