@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? atof(argv[1]) : 0.5;
     openblas_set_num_threads(1); /* as in profond: BLAS itself on one thread */
-    if (!pf_cpu_sgemm_avx512_supported()) {
+    if (!pf_cpu_avx512_supported()) {
         printf("this CPU has no AVX-512: nothing to compare\n");
         return 0;
     }

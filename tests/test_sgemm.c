@@ -181,7 +181,7 @@ static const int64_t lecture_sizes[][3] = {
 
 static bool skip_without_avx512(void)
 {
-    if (pf_cpu_sgemm_avx512_supported())
+    if (pf_cpu_avx512_supported())
         return false;
     print_message("this CPU has no AVX-512: the direct kernel cases are skipped\n");
     return true;
@@ -271,7 +271,7 @@ static void test_dispatch(void **state)
     (void)state;
     pf_cpu_gemm_kernel saved = pf_cpu_gemm_get_kernel();
     static const pf_cpu_gemm_kernel kernels[] = {PF_GEMM_AUTO, PF_GEMM_OPENBLAS, PF_GEMM_AVX512};
-    if (!pf_cpu_sgemm_avx512_supported())
+    if (!pf_cpu_avx512_supported())
         print_message("this CPU has no AVX-512: every setting must fall back to OpenBLAS\n");
     uint64_t seed = 300;
     for (size_t kk = 0; kk < 3; kk++) {

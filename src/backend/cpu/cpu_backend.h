@@ -36,9 +36,25 @@ bool pf_cpu_conv2d_backward_weight(pf_dtype dtype, const pf_conv2d_geom *g, void
 /* The most scratch elements the convolution kernels take at once (larger
  * batches run in chunks of images); <= 0 restores the default. For tests. */
 void pf_cpu_conv_set_scratch_limit(int64_t elements);
+/* The outputs o in [*lo, *hi) of 0 .. count-1 whose input position
+ * o*stride + shift lies inside 0 .. size-1 (the others read padding). */
+void pf_cpu_conv_inside_range(int64_t shift, int64_t stride, int64_t size, int64_t count, int64_t *lo, int64_t *hi);
+/* One plane's im2col rows (col2im: the plane zeroed, then the rows added
+ * back) for a stride-1 float32 convolution with AVX-512
+ * (cpu_conv_avx512.c): kernel position (i, j) of the plane goes to (comes
+ * from) the row at dst0 (src0) + (i*k_w + j) * row_len. Only where
+ * pf_cpu_use_avx512(). */
+void pf_cpu_im2col_plane_f32_avx512(const pf_conv2d_geom *g, const float *plane, float *dst0, int64_t row_len);
+void pf_cpu_col2im_plane_f32_avx512(const pf_conv2d_geom *g, float *plane, const float *src0, int64_t row_len);
 bool pf_cpu_max_pool2d(pf_dtype dtype, const pf_pool2d_geom *g, void *y, int64_t *indices, const void *x);
 bool pf_cpu_max_pool2d_backward(pf_dtype dtype, const pf_pool2d_geom *g, void *dx, const void *dy,
                                 const int64_t *indices);
+/* Float32 max pooling of `planes` whole planes with AVX-512
+ * (cpu_pool_avx512.c), on the calling thread; only where
+ * pf_cpu_use_avx512() and the geometry fits (no padding). */
+bool pf_cpu_max_pool2d_f32_avx512_fits(const pf_pool2d_geom *g);
+void pf_cpu_max_pool2d_f32_avx512(const pf_pool2d_geom *g, int64_t planes, float *y, int64_t *indices,
+                                  const float *x);
 bool pf_cpu_avg_pool2d(pf_dtype dtype, const pf_pool2d_geom *g, void *y, const void *x);
 bool pf_cpu_avg_pool2d_backward(pf_dtype dtype, const pf_pool2d_geom *g, void *dx, const void *dy);
 bool pf_cpu_adaptive_avg_pool2d(pf_dtype dtype, const pf_pool2d_geom *g, void *y, const void *x);
@@ -83,11 +99,26 @@ typedef enum pf_cpu_gemm_kernel {
 void pf_cpu_gemm_set_kernel(pf_cpu_gemm_kernel kernel);
 pf_cpu_gemm_kernel pf_cpu_gemm_get_kernel(void);
 
+/* Whether this CPU has the AVX-512 subsets (F, VL, BW, DQ) and FMA that the
+ * cpu_*_avx512.c kernels are compiled for (cpu_simd.c). */
+bool pf_cpu_avx512_supported(void);
+
+/* Whether the kernels other than the matrix product take their AVX-512
+ * versions (cpu_simd.c): AUTO (the default, or PF_SIMD unset) where the CPU
+ * has AVX-512; PORTABLE (or PF_SIMD=portable) never. For tests and
+ * debugging; set it outside parallel regions. */
+typedef enum pf_cpu_simd {
+    PF_SIMD_AUTO,
+    PF_SIMD_PORTABLE,
+} pf_cpu_simd;
+void pf_cpu_simd_set(pf_cpu_simd choice);
+pf_cpu_simd pf_cpu_simd_get(void);
+bool pf_cpu_use_avx512(void);
+
 /* Single-precision C = alpha * op(A) @ op(B) + beta * C, row-major, as
  * cblas_sgemm (beta == 0: C not read), on the calling thread, with AVX-512
  * (cpu_sgemm_avx512.c; scratch slots 4 and 5). Call it only where
- * pf_cpu_sgemm_avx512_supported(). False with an error when out of memory. */
-bool pf_cpu_sgemm_avx512_supported(void);
+ * pf_cpu_avx512_supported(). False with an error when out of memory. */
 bool pf_cpu_sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                          int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 

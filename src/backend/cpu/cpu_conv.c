@@ -8,9 +8,14 @@
 
 #include "backend/cpu/cpu_backend.h"
 
-/* About 2^20 column elements (4 MB of float) per chunk: a chunk's columns
- * stay in cache, and a batch of 100 lecture-CNN images makes two chunks. */
+/* At most about 2^20 column elements (4 MB of float) per chunk. */
 #define CONV_DEFAULT_SCRATCH_LIMIT ((int64_t)1 << 20)
+
+/* Output positions a chunk should give the matrix product at least: 512
+ * columns keep the product's tiles full, and no more keeps a chunk's
+ * columns and outputs in L2 (the lecture CNN's first layer takes one image
+ * of 576 positions per chunk, its second 25 images of 16). */
+#define CONV_CHUNK_COLUMNS 512
 
 static int64_t conv_scratch_limit = CONV_DEFAULT_SCRATCH_LIMIT;
 
@@ -20,26 +25,28 @@ void pf_cpu_conv_set_scratch_limit(int64_t elements)
 }
 
 /* Cuts the n images into *nchunks chunks of *per images (the last may be
- * smaller), as even as possible, each about conv_scratch_limit column
- * elements. Depends on the shape only. */
+ * smaller), as even as possible: as few images per chunk as give
+ * CONV_CHUNK_COLUMNS output positions, within conv_scratch_limit column
+ * elements. A one-image chunk needs no copies: its product reads and
+ * writes the image's own blocks of y and dy. Depends on the shape only. */
 static void conv_plan(const pf_conv2d_geom *g, int64_t *nchunks, int64_t *per)
 {
-    int64_t per_image = g->c_in * g->k_h * g->k_w * g->h_out * g->w_out;
-    int64_t total = g->n * (per_image > 0 ? per_image : 1);
-    int64_t count = (total + conv_scratch_limit - 1) / conv_scratch_limit;
-    if (count > g->n)
-        count = g->n;
-    if (count < 1)
-        count = 1;
+    int64_t hw = g->h_out * g->w_out > 0 ? g->h_out * g->w_out : 1;
+    int64_t per_image = g->c_in * g->k_h * g->k_w * hw;
+    int64_t want = (CONV_CHUNK_COLUMNS + hw - 1) / hw, fit = conv_scratch_limit / (per_image > 0 ? per_image : 1);
+    int64_t size = want < fit ? want : fit;
+    if (size > g->n)
+        size = g->n;
+    if (size < 1)
+        size = 1;
+    int64_t count = g->n > 0 ? (g->n + size - 1) / size : 1;
     *per = (g->n + count - 1) / count;
     if (*per < 1)
         *per = 1;
     *nchunks = g->n > 0 ? (g->n + *per - 1) / *per : 0;
 }
 
-/* The outputs o in [*lo, *hi) of 0 .. count-1 whose input position
- * o*stride + shift lies inside 0 .. size-1 (the others read padding). */
-static void conv_inside_range(int64_t shift, int64_t stride, int64_t size, int64_t count, int64_t *lo, int64_t *hi)
+void pf_cpu_conv_inside_range(int64_t shift, int64_t stride, int64_t size, int64_t count, int64_t *lo, int64_t *hi)
 {
     *lo = shift >= 0 ? 0 : (-shift + stride - 1) / stride;
     *hi = shift <= size - 1 ? (size - 1 - shift) / stride + 1 : 0;
@@ -47,6 +54,37 @@ static void conv_inside_range(int64_t shift, int64_t stride, int64_t size, int64
         *hi = count;
     if (*lo > *hi)
         *lo = *hi;
+}
+
+/* One plane's rows of im2col (col2im) with AVX-512, where the CPU has it
+ * and the stride is 1 (cpu_conv_avx512.c); false where the portable loop
+ * must do it. Float only. */
+static inline bool im2col_plane_vector_f32(const pf_conv2d_geom *g, const float *plane, float *dst, int64_t row_len)
+{
+    if (g->stride != 1 || g->k_w > 64 || !pf_cpu_use_avx512())
+        return false;
+    pf_cpu_im2col_plane_f32_avx512(g, plane, dst, row_len);
+    return true;
+}
+
+static inline bool col2im_plane_vector_f32(const pf_conv2d_geom *g, float *plane, const float *src, int64_t row_len)
+{
+    if (g->stride != 1 || g->k_w > 64 || !pf_cpu_use_avx512())
+        return false;
+    pf_cpu_col2im_plane_f32_avx512(g, plane, src, row_len);
+    return true;
+}
+
+static inline bool im2col_plane_vector_f64(const pf_conv2d_geom *g, const double *plane, double *dst, int64_t row_len)
+{
+    (void)g, (void)plane, (void)dst, (void)row_len;
+    return false;
+}
+
+static inline bool col2im_plane_vector_f64(const pf_conv2d_geom *g, double *plane, const double *src, int64_t row_len)
+{
+    (void)g, (void)plane, (void)src, (void)row_len;
+    return false;
 }
 
 #define PF_CPU_KERNELS "backend/cpu/cpu_conv.inc"

@@ -34,7 +34,7 @@ static bool have_avx512;
 /* Runs when the library is loaded, before any kernel. */
 __attribute__((constructor)) static void gemm_init(void)
 {
-    have_avx512 = pf_cpu_sgemm_avx512_supported();
+    have_avx512 = pf_cpu_avx512_supported();
     const char *env = getenv("PF_GEMM");
     kernel_choice = !env                        ? PF_GEMM_AUTO
                     : strcmp(env, "openblas") == 0 ? PF_GEMM_OPENBLAS

@@ -3,6 +3,7 @@
  * and their backward, for float and double; loops in cpu_pool.inc.
  */
 #include <math.h>
+#include <string.h>
 
 #include "backend/cpu/cpu_backend.h"
 
@@ -23,9 +24,25 @@ static inline int64_t adaptive_end(int64_t o, int64_t in, int64_t out) { return 
 #define PF_CPU_KERNELS "backend/cpu/cpu_pool.inc"
 #include "backend/cpu/cpu_instantiate.h"
 
+/* Float32 max pooling with AVX-512: groups of whole planes of about 4096
+ * outputs, one group per call, spread over the threads. Each output is
+ * computed on its own, so the grouping does not change any result. */
+static void max_pool2d_f32_avx512(const pf_pool2d_geom *g, float *y, int64_t *indices, const float *x)
+{
+    int64_t planes = g->n * g->c, in_size = g->h_in * g->w_in, out_size = g->h_out * g->w_out;
+    int64_t per = out_size >= 4096 ? 1 : 4096 / out_size, groups = (planes + per - 1) / per;
+#pragma omp parallel for schedule(static) if (groups > 1 && planes * out_size * g->kernel * g->kernel > 32768)
+    for (int64_t group = 0; group < groups; group++) {
+        int64_t p0 = group * per, count = planes - p0 < per ? planes - p0 : per;
+        pf_cpu_max_pool2d_f32_avx512(g, count, y + p0 * out_size, indices + p0 * out_size, x + p0 * in_size);
+    }
+}
+
 bool pf_cpu_max_pool2d(pf_dtype dtype, const pf_pool2d_geom *g, void *y, int64_t *indices, const void *x)
 {
-    if (dtype == PF_F32)
+    if (dtype == PF_F32 && g->h_out * g->w_out > 0 && pf_cpu_use_avx512() && pf_cpu_max_pool2d_f32_avx512_fits(g))
+        max_pool2d_f32_avx512(g, y, indices, x);
+    else if (dtype == PF_F32)
         max_pool2d_f32(g, y, indices, x);
     else
         max_pool2d_f64(g, y, indices, x);

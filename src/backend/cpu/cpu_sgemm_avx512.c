@@ -79,14 +79,6 @@ enum {
 };
 _Static_assert(MC % MR == 0, "A blocks hold whole panels");
 
-bool pf_cpu_sgemm_avx512_supported(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("fma");
-}
-
 /* The first n of 16 lanes (n clamped to 0..16). */
 static inline __mmask16 lanes(int64_t n)
 {
@@ -322,8 +314,6 @@ bool pf_cpu_sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64
 }
 
 #else /* not x86: never used */
-
-bool pf_cpu_sgemm_avx512_supported(void) { return false; }
 
 bool pf_cpu_sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                          int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)

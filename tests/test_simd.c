@@ -1,0 +1,183 @@
+/*
+ * test_simd.c — the AVX-512 kernels other than the matrix product
+ * (cpu_pool_avx512.c, cpu_conv_avx512.c) against the portable loops
+ * (PF_SIMD_PORTABLE): float32 convolution (output, gradients of input,
+ * weight and bias) and max pooling (output, saved positions, gradient) must
+ * agree bit for bit, over geometries that take every path of the vector
+ * code: the lecture CNN's layers, padding (rows and columns wholly outside
+ * the image), dilation, rows longer than 16 and 32 columns, one output
+ * column, planes too large for the unpadded im2col table, overlapping and
+ * spaced pooling windows, and inputs full of ties, NaN and -inf.
+ *
+ * On a CPU without AVX-512 both runs take the portable loops; the test says
+ * so and still checks that they agree.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "autograd/autograd.h"
+#include "backend/cpu/cpu_backend.h"
+#include "tensor/tensor_internal.h"
+#include "testing.h"
+
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, pf_test_setup, pf_test_teardown)
+
+/* n float32 values from a seeded generator: uniform in [-1, 1), or, with
+ * `ties`, drawn from {-1, 0, 1, 2} with one in 50 a NaN and one in 50 -inf. */
+static pf_tensor *values(pf_ctx *ctx, uint64_t seed, bool ties, int ndim, const int64_t *shape)
+{
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++)
+        n *= shape[i];
+    float *v = pf_ctx_alloc(ctx, sizeof(float) * (size_t)(n > 0 ? n : 1));
+    PF_CHECK(v);
+    for (int64_t i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        uint32_t r = (uint32_t)(seed >> 33);
+        if (!ties)
+            v[i] = (float)r / 1073741824.0f - 1.0f;
+        else if (r % 50 == 0)
+            v[i] = NAN;
+        else if (r % 50 == 1)
+            v[i] = -INFINITY;
+        else
+            v[i] = (float)(r % 4) - 1.0f;
+    }
+    return pf_from_f32(ctx, v, ndim, shape);
+}
+
+/* Bit-for-bit equality of two tensors of the same shape and type. */
+static void assert_same_bits(pf_tensor *a, pf_tensor *b, const char *what)
+{
+    PF_CHECK(a && b);
+    assert_int_equal(pf_numel(a), pf_numel(b));
+    assert_int_equal(a->dtype, b->dtype);
+    size_t bytes = (size_t)pf_numel(a) * pf_dtype_size(a->dtype);
+    if (memcmp(pf_tensor_data(a), pf_tensor_data(b), bytes) != 0)
+        fail_msg("%s: the AVX-512 and portable kernels differ", what);
+}
+
+/* ---- convolution ---------------------------------------------------------- */
+
+typedef struct conv_case {
+    int64_t n, c_in, h, w, c_out, k;
+    int stride, padding, dilation;
+} conv_case;
+
+typedef struct conv_result {
+    pf_tensor *y, *dx, *dw, *db;
+} conv_result;
+
+static conv_result run_conv(pf_ctx *ctx, const conv_case *t, pf_cpu_simd simd)
+{
+    pf_cpu_simd_set(simd);
+    pf_tensor *x = pf_requires_grad(values(ctx, 1, false, PF_DIMS(t->n, t->c_in, t->h, t->w)), true);
+    pf_tensor *w = pf_requires_grad(values(ctx, 2, false, PF_DIMS(t->c_out, t->c_in, t->k, t->k)), true);
+    pf_tensor *b = pf_requires_grad(values(ctx, 3, false, PF_DIMS(t->c_out)), true);
+    conv_result r = {.y = pf_conv2d(ctx, x, w, b, t->stride, t->padding, t->dilation)};
+    PF_CHECK(r.y);
+    pf_tensor *dy = values(ctx, 4, false, r.y->ndim, r.y->shape), *grads[3];
+    PF_CHECK(pf_grad(ctx, pf_sum(ctx, pf_mul(ctx, r.y, dy)), 3, (pf_tensor *[]){x, w, b}, grads));
+    r.dx = grads[0], r.dw = grads[1], r.db = grads[2];
+    pf_cpu_simd_set(PF_SIMD_AUTO);
+    return r;
+}
+
+static void test_conv_vector_matches_portable(void **state)
+{
+    pf_ctx *ctx = *state;
+    if (!pf_cpu_use_avx512())
+        print_message("no AVX-512 on this CPU: both runs take the portable loops\n");
+    const conv_case cases[] = {
+        {3, 1, 28, 28, 32, 5, 1, 0, 1},  /* lecture CNN, first layer */
+        {30, 32, 8, 8, 64, 5, 1, 0, 1},  /* second layer: rows of 4 */
+        {2, 3, 13, 11, 4, 3, 1, 1, 1},   /* padding */
+        {2, 2, 17, 19, 3, 3, 1, 2, 2},   /* padding and dilation */
+        {1, 1, 4, 4, 2, 3, 1, 2, 1},     /* rows and columns wholly in the padding */
+        {1, 2, 9, 40, 3, 5, 1, 0, 1},    /* rows of 36 outputs, inputs of 40 */
+        {2, 1, 40, 3, 2, 3, 1, 0, 1},    /* one output column: 16 rows per vector */
+        {1, 1, 100, 100, 2, 3, 1, 0, 1}, /* too large for the unpadded table */
+        {2, 3, 15, 15, 4, 3, 2, 1, 1},   /* stride 2: portable both times */
+        {1, 2, 7, 7, 3, 7, 1, 0, 1},     /* kernel as large as the image: one output */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        conv_result vector = run_conv(ctx, &cases[i], PF_SIMD_AUTO);
+        conv_result portable = run_conv(ctx, &cases[i], PF_SIMD_PORTABLE);
+        print_message("conv case %zu\n", i);
+        assert_same_bits(vector.y, portable.y, "conv2d output");
+        assert_same_bits(vector.dx, portable.dx, "conv2d input gradient");
+        assert_same_bits(vector.dw, portable.dw, "conv2d weight gradient");
+        assert_same_bits(vector.db, portable.db, "conv2d bias gradient");
+    }
+}
+
+/* ---- max pooling ---------------------------------------------------------- */
+
+typedef struct pool_case {
+    int64_t n, c, h, w;
+    int kernel, stride, padding;
+} pool_case;
+
+typedef struct pool_result {
+    pf_tensor *y, *indices, *dx;
+} pool_result;
+
+static pool_result run_pool(pf_ctx *ctx, const pool_case *t, bool ties, pf_cpu_simd simd)
+{
+    pf_cpu_simd_set(simd);
+    pf_tensor *x = pf_requires_grad(values(ctx, 5, ties, PF_DIMS(t->n, t->c, t->h, t->w)), true);
+    pool_result r = {.y = pf_max_pool2d(ctx, x, t->kernel, t->stride, t->padding)};
+    PF_CHECK(r.y && r.y->node);
+    r.indices = r.y->node->saved[0];
+    pf_tensor *dy = values(ctx, 6, false, r.y->ndim, r.y->shape);
+    PF_CHECK(pf_grad(ctx, pf_sum(ctx, pf_mul(ctx, r.y, dy)), 1, &x, &r.dx));
+    pf_cpu_simd_set(PF_SIMD_AUTO);
+    return r;
+}
+
+static void test_max_pool_vector_matches_portable(void **state)
+{
+    pf_ctx *ctx = *state;
+    const pool_case cases[] = {
+        {2, 32, 24, 24, 3, 3, 0}, /* lecture CNN, first pooling */
+        {3, 64, 4, 4, 2, 2, 0},   /* second pooling: planes of 2 x 2 outputs */
+        {1, 3, 13, 13, 3, 2, 0},  /* overlapping windows (AlexNet) */
+        {1, 2, 5, 70, 3, 2, 0},   /* rows longer than 32: several passes */
+        {1, 2, 9, 33, 4, 4, 0},   /* 33 columns, the last in no window */
+        {2, 2, 10, 10, 2, 3, 0},  /* spaced windows */
+        {1, 3, 6, 6, 1, 1, 0},    /* kernel 1 */
+        {1, 1, 3, 40, 3, 1, 0},   /* stride 1: 16 outputs per pass */
+        {2, 3, 9, 9, 3, 2, 1},    /* padding: portable both times */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        for (int ties = 0; ties <= 1; ties++) {
+            pool_result vector = run_pool(ctx, &cases[i], ties, PF_SIMD_AUTO);
+            pool_result portable = run_pool(ctx, &cases[i], ties, PF_SIMD_PORTABLE);
+            print_message("pool case %zu%s\n", i, ties ? " with ties, NaN and -inf" : "");
+            assert_same_bits(vector.y, portable.y, "max_pool2d output");
+            assert_same_bits(vector.indices, portable.indices, "max_pool2d positions");
+            assert_same_bits(vector.dx, portable.dx, "max_pool2d input gradient");
+        }
+}
+
+/* The switch itself: PORTABLE turns the vector kernels off, AUTO back on
+ * where the CPU has them. */
+static void test_simd_switch(void **state)
+{
+    (void)state;
+    pf_cpu_simd_set(PF_SIMD_PORTABLE);
+    assert_int_equal(pf_cpu_simd_get(), PF_SIMD_PORTABLE);
+    assert_false(pf_cpu_use_avx512());
+    pf_cpu_simd_set(PF_SIMD_AUTO);
+    assert_int_equal(pf_cpu_use_avx512(), pf_cpu_avx512_supported());
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TEST(test_conv_vector_matches_portable),
+        TEST(test_max_pool_vector_matches_portable),
+        TEST(test_simd_switch),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
