@@ -5,7 +5,8 @@
  * weight and bias) and max pooling (output, saved positions, gradient) must
  * agree bit for bit, over geometries that take every path of the vector
  * code: the lecture CNN's layers, padding (rows and columns wholly outside
- * the image), dilation, rows longer than 16 and 32 columns, one output
+ * the image; planes small enough to be copied with their padding, and one
+ * too large), dilation, rows longer than 16 and 32 columns, one output
  * column, planes too large for the unpadded im2col table, overlapping and
  * spaced pooling windows, and inputs full of ties, NaN and -inf.
  *
@@ -97,6 +98,7 @@ static void test_conv_vector_matches_portable(void **state)
         {1, 2, 9, 40, 3, 5, 1, 0, 1},    /* rows of 36 outputs, inputs of 40 */
         {2, 1, 40, 3, 2, 3, 1, 0, 1},    /* one output column: 16 rows per vector */
         {1, 1, 100, 100, 2, 3, 1, 0, 1}, /* too large for the unpadded table */
+        {1, 2, 130, 131, 2, 3, 1, 2, 2}, /* padded, too large to copy with its padding */
         {2, 3, 15, 15, 4, 3, 2, 1, 1},   /* stride 2: portable both times */
         {1, 2, 7, 7, 3, 7, 1, 0, 1},     /* kernel as large as the image: one output */
     };

@@ -17,6 +17,7 @@
  * pf_cpu_use_avx512() and the stride is 1.
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "backend/cpu/cpu_backend.h"
 
@@ -126,12 +127,36 @@ static AVX512 void im2col_plane_unpadded(const pf_conv2d_geom *g, const float *p
     }
 }
 
+enum { PADDED_PLANE = 16384 }; /* most floats of a plane copied with its padding (64 KB of stack) */
+
+static bool table_fits(const pf_conv2d_geom *g)
+{
+    return (g->h_out * g->w_out + 15) / 16 + g->h_out <= UNPADDED_TABLE;
+}
+
+/* A padded plane is copied, zeros around it, onto the stack, and the copy
+ * lowered without padding: the table's loads need no column masks, and
+ * the copy costs a plane where the columns cost k_h * k_w outputs. */
 AVX512 void pf_cpu_im2col_plane_f32_avx512(const pf_conv2d_geom *g, const float *plane, float *dst0, int64_t row_len)
 {
-    if (g->padding == 0 && (g->h_out * g->w_out + 15) / 16 + g->h_out <= UNPADDED_TABLE)
+    if (g->padding == 0 && table_fits(g)) {
         im2col_plane_unpadded(g, plane, dst0, row_len);
-    else
+        return;
+    }
+    int64_t p = g->padding, h = g->h_in + 2 * p, w = g->w_in + 2 * p;
+    if (!table_fits(g) || h * w > PADDED_PLANE) {
         im2col_plane_padded(g, plane, dst0, row_len);
+        return;
+    }
+    _Alignas(64) float copy[PADDED_PLANE];
+    memset(copy, 0, sizeof(float) * (size_t)(h * w));
+    for (int64_t r = 0; r < g->h_in; r++)
+        memcpy(copy + (r + p) * w + p, plane + r * g->w_in, sizeof(float) * (size_t)g->w_in);
+    pf_conv2d_geom unpadded = *g;
+    unpadded.h_in = h;
+    unpadded.w_in = w;
+    unpadded.padding = 0;
+    im2col_plane_unpadded(&unpadded, copy, dst0, row_len);
 }
 
 /* Every element of the plane is written. Input row by input row, sixteen columns at a time, the contributions
