@@ -1,8 +1,8 @@
 /*
  * gemm_shapes.c — GFLOP/s of single-precision products: OpenBLAS
  * (cblas_sgemm, one thread) against profond's AVX-512 kernel
- * (pf_cpu_sgemm_avx512), on the lecture CNN's products at batch 100 with
- * images in chunks of 50, and on square sizes. Each shape runs on one thread,
+ * (pf_cpu_sgemm_avx512), on the lecture CNN's products at batch 100 (the
+ * first layer one image per chunk, the second 25), and on square sizes. Each shape runs on one thread,
  * then on two threads that each compute one half of the columns of C at the
  * same time (as profond's callers do; the sum of the two threads' rates).
  * Rates are per CPU second of each thread (see measure). Not a test:
@@ -30,20 +30,24 @@ typedef struct shape {
 } shape;
 
 static const shape shapes[] = {
-    {"conv1 fwd      W@cols", false, false, 32, 28800, 25},
-    {"conv1 dW     dY@cols^T", false, true, 32, 25, 28800},
-    {"conv2 fwd      W@cols", false, false, 64, 800, 800},
-    {"conv2 fwd  (100 imgs)", false, false, 64, 1600, 800},
-    {"conv2 dX       W^T@dY", true, false, 800, 800, 64},
-    {"conv2 dX   (100 imgs)", true, false, 800, 1600, 64},
-    {"conv2 dW     dY@cols^T", false, true, 64, 800, 800},
-    {"conv2 dW   (100 imgs)", false, true, 64, 800, 1600},
+    {"conv1 fwd      W@cols", false, false, 32, 576, 25},
+    {"conv1 dW     dY@cols^T", false, true, 32, 25, 576},
+    {"conv2 fwd      W@cols", false, false, 64, 400, 800},
+    {"conv2 fwd   (1 image)", false, false, 64, 16, 800},
+    {"conv2 dX       W^T@dY", true, false, 800, 400, 64},
+    {"conv2 dW     dY@cols^T", false, true, 64, 800, 400},
     {"fc1 fwd        x@W^T", false, true, 100, 200, 256},
     {"fc1 dX          dY@W", false, false, 100, 256, 200},
     {"fc1 dW        dY^T@x", true, false, 200, 256, 100},
     {"fc2 fwd        x@W^T", false, true, 100, 10, 200},
     {"fc2 dX          dY@W", false, false, 100, 200, 10},
     {"fc2 dW        dY^T@x", true, false, 10, 200, 100},
+    {"mlp out fwd    x@W^T", false, true, 100, 10, 256},
+    {"n = 12", false, false, 256, 12, 256},
+    {"n = 8", false, false, 256, 8, 256},
+    {"n = 4", false, false, 256, 4, 256},
+    {"n = 2 (NT)", false, true, 256, 2, 256},
+    {"n = 1", false, false, 256, 1, 256},
     {"square 1024", false, false, 1024, 1024, 1024},
     {"square 1024 A^T B^T", true, true, 1024, 1024, 1024},
     {"square 2048", false, false, 2048, 2048, 2048},

@@ -74,11 +74,10 @@ static bool check_arguments(const pf_tensor *x, const pf_tensor *running_mean, c
                             const pf_tensor *weight, const pf_tensor *bias, bool training, double eps)
 {
     char xs[128];
-    pf_shape_str(x, xs, sizeof xs);
     if (!pf_check_float("pf_batch_norm", x))
         return false;
     if (x->ndim < 2) {
-        pf_fail("pf_batch_norm: x %s: expected [N, C] or [N, C, H, W]", xs);
+        pf_fail("pf_batch_norm: x %s: expected [N, C] or [N, C, H, W]", pf_shape_str(x, xs, sizeof xs));
         return false;
     }
     if (!check_channel_tensor(x, running_mean, "running_mean") ||
@@ -86,11 +85,13 @@ static bool check_arguments(const pf_tensor *x, const pf_tensor *running_mean, c
         !check_channel_tensor(x, bias, "bias"))
         return false;
     if (!running_mean != !running_var) {
-        pf_fail("pf_batch_norm: x %s: running_mean and running_var must be given together", xs);
+        pf_fail("pf_batch_norm: x %s: running_mean and running_var must be given together",
+                pf_shape_str(x, xs, sizeof xs));
         return false;
     }
     if (!training && !running_mean) {
-        pf_fail("pf_batch_norm: x %s: evaluation mode needs running_mean and running_var", xs);
+        pf_fail("pf_batch_norm: x %s: evaluation mode needs running_mean and running_var",
+                pf_shape_str(x, xs, sizeof xs));
         return false;
     }
     if (!(eps >= 0)) {
@@ -99,7 +100,8 @@ static bool check_arguments(const pf_tensor *x, const pf_tensor *running_mean, c
     }
     bn_geom d = geom_of(x);
     if (training && d.n * d.s <= 1) {
-        pf_fail("pf_batch_norm: x %s: Expected more than 1 value per channel when training", xs);
+        pf_fail("pf_batch_norm: x %s: Expected more than 1 value per channel when training",
+                pf_shape_str(x, xs, sizeof xs));
         return false;
     }
     return true;

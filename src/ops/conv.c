@@ -66,30 +66,28 @@ static bool check_operands(const char *op, const pf_tensor *x, const pf_tensor *
                            int weight_in_dim, int bias_dim)
 {
     char xs[128], ws[128], bs[128];
-    pf_shape_str(x, xs, sizeof xs);
-    pf_shape_str(weight, ws, sizeof ws);
     if (!pf_check_float(op, x) || !pf_check_same_kind(op, x, weight) || (bias && !pf_check_same_kind(op, x, bias)))
         return false;
     if (x->ndim != 4) {
-        pf_fail("%s: input %s must be 4-D [N, C, H, W]", op, xs);
+        pf_fail("%s: input %s must be 4-D [N, C, H, W]", op, pf_shape_str(x, xs, sizeof xs));
         return false;
     }
     if (weight->ndim != 4) {
-        pf_fail("%s: weight %s must be 4-D", op, ws);
+        pf_fail("%s: weight %s must be 4-D", op, pf_shape_str(weight, ws, sizeof ws));
         return false;
     }
     if (weight->shape[2] == 0 || weight->shape[3] == 0) {
-        pf_fail("%s: weight %s has an empty kernel", op, ws);
+        pf_fail("%s: weight %s has an empty kernel", op, pf_shape_str(weight, ws, sizeof ws));
         return false;
     }
     if (x->shape[1] != weight->shape[weight_in_dim]) {
-        pf_fail("%s: input %s has %lld channels but weight %s expects %lld", op, xs, (long long)x->shape[1], ws,
-                (long long)weight->shape[weight_in_dim]);
+        pf_fail("%s: input %s has %lld channels but weight %s expects %lld", op, pf_shape_str(x, xs, sizeof xs),
+                (long long)x->shape[1], pf_shape_str(weight, ws, sizeof ws), (long long)weight->shape[weight_in_dim]);
         return false;
     }
     if (bias && (bias->ndim != 1 || bias->shape[0] != weight->shape[bias_dim])) {
-        pf_fail("%s: bias %s does not match weight %s (expected [%lld])", op, pf_shape_str(bias, bs, sizeof bs), ws,
-                (long long)weight->shape[bias_dim]);
+        pf_fail("%s: bias %s does not match weight %s (expected [%lld])", op, pf_shape_str(bias, bs, sizeof bs),
+                pf_shape_str(weight, ws, sizeof ws), (long long)weight->shape[bias_dim]);
         return false;
     }
     return true;

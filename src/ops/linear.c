@@ -14,24 +14,25 @@
 static bool check_linear_shapes(const pf_tensor *x, const pf_tensor *weight, const pf_tensor *bias)
 {
     char xs[128], ws[128], bs[128];
-    pf_shape_str(x, xs, sizeof xs);
-    pf_shape_str(weight, ws, sizeof ws);
     if (weight->ndim != 2) {
-        pf_fail("pf_linear: x %s, weight %s: the weight must be 2-D [out, in]", xs, ws);
+        pf_fail("pf_linear: x %s, weight %s: the weight must be 2-D [out, in]", pf_shape_str(x, xs, sizeof xs),
+                pf_shape_str(weight, ws, sizeof ws));
         return false;
     }
     if (x->ndim < 1) {
-        pf_fail("pf_linear: x %s, weight %s: x needs at least one dimension [..., in]", xs, ws);
+        pf_fail("pf_linear: x %s, weight %s: x needs at least one dimension [..., in]", pf_shape_str(x, xs, sizeof xs),
+                pf_shape_str(weight, ws, sizeof ws));
         return false;
     }
     if (x->shape[x->ndim - 1] != weight->shape[1]) {
-        pf_fail("pf_linear: x %s, weight %s: in features differ (x has %lld, weight %lld)", xs, ws,
-                (long long)x->shape[x->ndim - 1], (long long)weight->shape[1]);
+        pf_fail("pf_linear: x %s, weight %s: in features differ (x has %lld, weight %lld)",
+                pf_shape_str(x, xs, sizeof xs), pf_shape_str(weight, ws, sizeof ws), (long long)x->shape[x->ndim - 1],
+                (long long)weight->shape[1]);
         return false;
     }
     if (bias && (bias->ndim != 1 || bias->shape[0] != weight->shape[0])) {
-        pf_fail("pf_linear: x %s, weight %s, bias %s: the bias must be [%lld]", xs, ws,
-                pf_shape_str(bias, bs, sizeof bs), (long long)weight->shape[0]);
+        pf_fail("pf_linear: x %s, weight %s, bias %s: the bias must be [%lld]", pf_shape_str(x, xs, sizeof xs),
+                pf_shape_str(weight, ws, sizeof ws), pf_shape_str(bias, bs, sizeof bs), (long long)weight->shape[0]);
         return false;
     }
     return true;

@@ -64,10 +64,8 @@ static bool check_class_pair(const char *op, const pf_tensor *scores, const pf_t
     if (!check_reduction(op, reduction) || !pf_check_float(op, scores))
         return false;
     char a[128], b[128];
-    pf_shape_str(scores, a, sizeof a);
-    pf_shape_str(target, b, sizeof b);
     if (scores->ndim != 2) {
-        pf_fail("%s: input %s must be [N, C]", op, a);
+        pf_fail("%s: input %s must be [N, C]", op, pf_shape_str(scores, a, sizeof a));
         return false;
     }
     if (target->dtype != PF_I64) {
@@ -75,7 +73,8 @@ static bool check_class_pair(const char *op, const pf_tensor *scores, const pf_t
         return false;
     }
     if (target->ndim != 1 || target->shape[0] != scores->shape[0]) {
-        pf_fail("%s: input %s and target %s: target must be [%lld]", op, a, b, (long long)scores->shape[0]);
+        pf_fail("%s: input %s and target %s: target must be [%lld]", op, pf_shape_str(scores, a, sizeof a),
+                pf_shape_str(target, b, sizeof b), (long long)scores->shape[0]);
         return false;
     }
     if (target->device != scores->device) {

@@ -47,16 +47,17 @@ void pf_cpu_gemm_set_kernel(pf_cpu_gemm_kernel kernel) { kernel_choice = kernel;
 pf_cpu_gemm_kernel pf_cpu_gemm_get_kernel(void) { return kernel_choice; }
 
 /* Whether a float32 product whose C has n columns goes to the AVX-512
- * kernel: always where forced; by default when C has at least 16 columns.
+ * kernel: always where forced; by default when C has at least 4 columns.
  * Measured with bench/gemm_shapes.c on Zen 5 against OpenBLAS's Haswell
- * kernel: 1.6 to 2.2 times faster on every product of the lecture's CNN
- * (n >= 25), 1.0 to 1.3 times at n = 10 to 16, slower (0.6 to 0.8x) at
- * n <= 8, where most of its 32-column tiles are padding. */
+ * kernel, one thread: 1.7 to 2.3 times faster on every product of the
+ * lecture CNN and MLP (n = 10 included, since tiles of at most 16 columns
+ * compute one vector per row, not two), 1.3 times at n = 4 and 8, even at
+ * n = 1 and 2. */
 static bool use_avx512(int64_t n)
 {
     if (!have_avx512 || kernel_choice == PF_GEMM_OPENBLAS)
         return false;
-    return kernel_choice == PF_GEMM_AVX512 || n >= 16;
+    return kernel_choice == PF_GEMM_AVX512 || n >= 4;
 }
 
 /* C = beta * C, for the k = 0 case that BLAS may not handle. */

@@ -170,36 +170,41 @@ static AVX512 void pack_transposed(float *dst, int w, const float *src, int64_t 
  * The MR x NR tile acc = A panel (MR x kc) times B panel (kc x NR); then
  * C[i][j] = alpha * acc[i][j] + beta * C[i][j] for i < mr, j < nr, C not read
  * when beta == 0. Element p of the A panel's row i is a_rows[i][p * a_step];
- * row p of the B panel is at b + p*ldb (ldb = NR when packed). */
+ * row p of the B panel is at b + p*ldb (ldb = NR when packed). Only the
+ * first nv of the NV vectors of a row are computed: nv is 1 where the tile
+ * has at most 16 columns (as C of 16 columns, a one-image product of the
+ * lecture CNN's second layer), which halves the work of such tiles and
+ * leaves every sum as it was. Callers pass a constant, so that each
+ * inlined copy keeps only the vectors it uses. */
 static inline AVX512 __attribute__((always_inline)) void
 micro_kernel(int64_t kc, const float *const *a_rows, int64_t a_step, const float *b, int64_t ldb, float *c,
-             int64_t ldc, int mr, int nr, float alpha, float beta)
+             int64_t ldc, int mr, int nr, float alpha, float beta, int nv)
 {
     __mmask16 mask[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++)
+    for (int v = 0; v < nv; v++)
         mask[v] = lanes(nr - 16 * v);
     /* C's rows are needed only at the end: fetch them meanwhile */
     for (int i = 0; i < mr; i++)
-        for (int v = 0; v < NV; v++)
+        for (int v = 0; v < nv; v++)
             _mm_prefetch((const char *)(c + i * ldc + 16 * v), _MM_HINT_T0);
 
     __m512 acc[MR][NV];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
+        for (int v = 0; v < nv; v++)
             acc[i][v] = _mm512_setzero_ps();
     for (int64_t p = 0; p < kc; p++) {
         __m512 bv[NV];
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
+        for (int v = 0; v < nv; v++)
             bv[v] = _mm512_maskz_loadu_ps(mask[v], b + p * ldb + 16 * v);
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
             __m512 ai = _mm512_set1_ps(a_rows[i][p * a_step]);
 #pragma GCC unroll 4
-            for (int v = 0; v < NV; v++)
+            for (int v = 0; v < nv; v++)
                 acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
         }
     }
@@ -211,7 +216,7 @@ micro_kernel(int64_t kc, const float *const *a_rows, int64_t a_step, const float
             break;
         float *row = c + i * ldc;
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) {
+        for (int v = 0; v < nv; v++) {
             __m512 x = _mm512_mul_ps(va, acc[i][v]);
             if (beta != 0)
                 x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask[v], row + 16 * v), x);
@@ -277,11 +282,17 @@ static AVX512 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64
                         if (trans_a) { /* the packed panel */
                             for (int i = 0; i < MR; i++)
                                 rows[i] = pa + ir * kcur + i;
-                            micro_kernel(kcur, rows, MR, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block);
+                            if (nr <= 16)
+                                micro_kernel(kcur, rows, MR, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block, 1);
+                            else
+                                micro_kernel(kcur, rows, MR, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block, NV);
                         } else { /* A's rows in place; those past the edge repeat the last (not stored) */
                             for (int i = 0; i < MR; i++)
                                 rows[i] = a + (ic + ir + (i < mr ? i : mr - 1)) * lda + pc;
-                            micro_kernel(kcur, rows, 1, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block);
+                            if (nr <= 16)
+                                micro_kernel(kcur, rows, 1, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block, 1);
+                            else
+                                micro_kernel(kcur, rows, 1, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block, NV);
                         }
                     }
                 }
