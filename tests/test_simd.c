@@ -8,7 +8,9 @@
  * the image; planes small enough to be copied with their padding, and one
  * too large), dilation, rows longer than 16 and 32 columns, one output
  * column, planes too large for the unpadded im2col table, overlapping and
- * spaced pooling windows, and inputs full of ties, NaN and -inf.
+ * spaced pooling windows, inputs full of ties, NaN and -inf or of zeros of
+ * both signs, and max pooling with and without the positions a backward
+ * needs (no-grad mode computes values only, by another order).
  *
  * On a CPU without AVX-512 both runs take the portable loops; the test says
  * so and still checks that they agree.
@@ -23,9 +25,12 @@
 
 #define TEST(fn) cmocka_unit_test_setup_teardown(fn, pf_test_setup, pf_test_teardown)
 
-/* n float32 values from a seeded generator: uniform in [-1, 1), or, with
- * `ties`, drawn from {-1, 0, 1, 2} with one in 50 a NaN and one in 50 -inf. */
-static pf_tensor *values(pf_ctx *ctx, uint64_t seed, bool ties, int ndim, const int64_t *shape)
+typedef enum fill { UNIFORM, TIES, SIGNED_ZEROS } fill;
+
+/* n float32 values from a seeded generator: UNIFORM in [-1, 1); TIES from
+ * {-1, 0, 1, 2} with one in 50 a NaN and one in 50 -inf; SIGNED_ZEROS from
+ * {-0, +0, -1} (windows whose maximum is a zero of either sign). */
+static pf_tensor *values(pf_ctx *ctx, uint64_t seed, fill kind, int ndim, const int64_t *shape)
 {
     int64_t n = 1;
     for (int i = 0; i < ndim; i++)
@@ -35,8 +40,10 @@ static pf_tensor *values(pf_ctx *ctx, uint64_t seed, bool ties, int ndim, const 
     for (int64_t i = 0; i < n; i++) {
         seed = seed * 6364136223846793005u + 1442695040888963407u;
         uint32_t r = (uint32_t)(seed >> 33);
-        if (!ties)
+        if (kind == UNIFORM)
             v[i] = (float)r / 1073741824.0f - 1.0f;
+        else if (kind == SIGNED_ZEROS)
+            v[i] = r % 3 == 0 ? -0.0f : r % 3 == 1 ? 0.0f : -1.0f;
         else if (r % 50 == 0)
             v[i] = NAN;
         else if (r % 50 == 1)
@@ -72,12 +79,12 @@ typedef struct conv_result {
 static conv_result run_conv(pf_ctx *ctx, const conv_case *t, pf_cpu_simd simd)
 {
     pf_cpu_simd_set(simd);
-    pf_tensor *x = pf_requires_grad(values(ctx, 1, false, PF_DIMS(t->n, t->c_in, t->h, t->w)), true);
-    pf_tensor *w = pf_requires_grad(values(ctx, 2, false, PF_DIMS(t->c_out, t->c_in, t->k, t->k)), true);
-    pf_tensor *b = pf_requires_grad(values(ctx, 3, false, PF_DIMS(t->c_out)), true);
+    pf_tensor *x = pf_requires_grad(values(ctx, 1, UNIFORM, PF_DIMS(t->n, t->c_in, t->h, t->w)), true);
+    pf_tensor *w = pf_requires_grad(values(ctx, 2, UNIFORM, PF_DIMS(t->c_out, t->c_in, t->k, t->k)), true);
+    pf_tensor *b = pf_requires_grad(values(ctx, 3, UNIFORM, PF_DIMS(t->c_out)), true);
     conv_result r = {.y = pf_conv2d(ctx, x, w, b, t->stride, t->padding, t->dilation)};
     PF_CHECK(r.y);
-    pf_tensor *dy = values(ctx, 4, false, r.y->ndim, r.y->shape), *grads[3];
+    pf_tensor *dy = values(ctx, 4, UNIFORM, r.y->ndim, r.y->shape), *grads[3];
     PF_CHECK(pf_grad(ctx, pf_sum(ctx, pf_mul(ctx, r.y, dy)), 3, (pf_tensor *[]){x, w, b}, grads));
     r.dx = grads[0], r.dw = grads[1], r.db = grads[2];
     pf_cpu_simd_set(PF_SIMD_AUTO);
@@ -122,17 +129,22 @@ typedef struct pool_case {
 
 typedef struct pool_result {
     pf_tensor *y, *indices, *dx;
+    pf_tensor *y_no_grad; /* the output where no backward wants positions */
 } pool_result;
 
-static pool_result run_pool(pf_ctx *ctx, const pool_case *t, bool ties, pf_cpu_simd simd)
+static pool_result run_pool(pf_ctx *ctx, const pool_case *t, fill kind, pf_cpu_simd simd)
 {
     pf_cpu_simd_set(simd);
-    pf_tensor *x = pf_requires_grad(values(ctx, 5, ties, PF_DIMS(t->n, t->c, t->h, t->w)), true);
+    pf_tensor *x = pf_requires_grad(values(ctx, 5, kind, PF_DIMS(t->n, t->c, t->h, t->w)), true);
     pool_result r = {.y = pf_max_pool2d(ctx, x, t->kernel, t->stride, t->padding)};
     PF_CHECK(r.y && r.y->node);
     r.indices = r.y->node->saved[0];
-    pf_tensor *dy = values(ctx, 6, false, r.y->ndim, r.y->shape);
+    pf_tensor *dy = values(ctx, 6, UNIFORM, r.y->ndim, r.y->shape);
     PF_CHECK(pf_grad(ctx, pf_sum(ctx, pf_mul(ctx, r.y, dy)), 1, &x, &r.dx));
+    bool was = pf_set_grad_enabled(false);
+    r.y_no_grad = pf_max_pool2d(ctx, x, t->kernel, t->stride, t->padding);
+    pf_set_grad_enabled(was);
+    PF_CHECK(r.y_no_grad && !r.y_no_grad->node);
     pf_cpu_simd_set(PF_SIMD_AUTO);
     return r;
 }
@@ -151,14 +163,17 @@ static void test_max_pool_vector_matches_portable(void **state)
         {1, 1, 3, 40, 3, 1, 0},   /* stride 1: 16 outputs per pass */
         {2, 3, 9, 9, 3, 2, 1},    /* padding: portable both times */
     };
+    static const char *const fills[] = {"uniform", "ties, NaN and -inf", "signed zeros"};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        for (int ties = 0; ties <= 1; ties++) {
-            pool_result vector = run_pool(ctx, &cases[i], ties, PF_SIMD_AUTO);
-            pool_result portable = run_pool(ctx, &cases[i], ties, PF_SIMD_PORTABLE);
-            print_message("pool case %zu%s\n", i, ties ? " with ties, NaN and -inf" : "");
+        for (fill kind = UNIFORM; kind <= SIGNED_ZEROS; kind++) {
+            pool_result vector = run_pool(ctx, &cases[i], kind, PF_SIMD_AUTO);
+            pool_result portable = run_pool(ctx, &cases[i], kind, PF_SIMD_PORTABLE);
+            print_message("pool case %zu, %s\n", i, fills[kind]);
             assert_same_bits(vector.y, portable.y, "max_pool2d output");
             assert_same_bits(vector.indices, portable.indices, "max_pool2d positions");
             assert_same_bits(vector.dx, portable.dx, "max_pool2d input gradient");
+            assert_same_bits(vector.y_no_grad, portable.y, "max_pool2d output without positions");
+            assert_same_bits(portable.y_no_grad, portable.y, "max_pool2d output without positions (portable)");
         }
 }
 

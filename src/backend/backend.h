@@ -171,8 +171,9 @@ typedef struct pf_backend {
                                    const void *x, const void *cols);
 
     /* Pooling on contiguous data. max_pool2d also writes, for each output,
-     * the flat position h*w_in + w of its maximum in its input plane;
-     * backward kernels overwrite dx. */
+     * the flat position h*w_in + w of its maximum in its input plane,
+     * unless indices is NULL (no backward will need them); backward
+     * kernels overwrite dx. */
     bool (*max_pool2d)(pf_dtype dtype, const pf_pool2d_geom *g, void *y, int64_t *indices, const void *x);
     bool (*max_pool2d_backward)(pf_dtype dtype, const pf_pool2d_geom *g, void *dx, const void *dy,
                                 const int64_t *indices);

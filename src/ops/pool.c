@@ -98,12 +98,15 @@ pf_tensor *pf_max_pool2d(pf_ctx *ctx, pf_tensor *x, int kernel, int stride, int 
     PF_REQUIRE(ctx, x);
     pf_tensor *out = windowed_output(ctx, op, x, kernel, &stride, padding);
     pf_tensor *xc = out ? contiguous_untracked(ctx, x) : NULL;
-    pf_tensor *indices = xc ? pf_empty_on(ctx, PF_I64, x->device, out->ndim, out->shape) : NULL;
-    if (!indices)
+    if (!xc)
+        return NULL;
+    /* the positions of the maxima only where a backward will want them */
+    pf_tensor *indices = NULL;
+    if (pf_tape_wants(1, &x) && !(indices = pf_empty_on(ctx, PF_I64, x->device, out->ndim, out->shape)))
         return NULL;
     pf_pool2d_geom geom = pool_geom(x, out, kernel, stride, padding);
-    if (!pf_backend_get(x->device)->max_pool2d(x->dtype, &geom, pf_tensor_data(out), pf_tensor_data(indices),
-                                               pf_tensor_data(xc)))
+    if (!pf_backend_get(x->device)->max_pool2d(x->dtype, &geom, pf_tensor_data(out),
+                                               indices ? pf_tensor_data(indices) : NULL, pf_tensor_data(xc)))
         return NULL;
     if (!pf_record(ctx, out, op, max_pool2d_backward, 1, &x))
         return NULL;

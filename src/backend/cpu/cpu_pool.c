@@ -34,7 +34,8 @@ static void max_pool2d_f32_avx512(const pf_pool2d_geom *g, float *y, int64_t *in
 #pragma omp parallel for schedule(static) if (groups > 1 && planes * out_size * g->kernel * g->kernel > 32768)
     for (int64_t group = 0; group < groups; group++) {
         int64_t p0 = group * per, count = planes - p0 < per ? planes - p0 : per;
-        pf_cpu_max_pool2d_f32_avx512(g, count, y + p0 * out_size, indices + p0 * out_size, x + p0 * in_size);
+        pf_cpu_max_pool2d_f32_avx512(g, count, y + p0 * out_size, indices ? indices + p0 * out_size : NULL,
+                                     x + p0 * in_size);
     }
 }
 

@@ -131,7 +131,8 @@ row_max(const pf_pool2d_geom *g, __m512 lo, __m512 hi, __m512i lo_at, __m512i hi
         best_at = _mm512_mask_mov_epi32(best_at, take, v_at);
     }
     _mm512_mask_storeu_ps(y, first_lanes(n), best);
-    store_indices(index, (int)n, best_at);
+    if (index)
+        store_indices(index, (int)n, best_at);
 }
 
 /* Outputs per across pass: those whose windows span at most 32 columns. */
@@ -141,21 +142,63 @@ static int64_t outputs_per_pass(const pf_pool2d_geom *g)
     return per > 16 ? 16 : per;
 }
 
-/* Output row oh of one plane: its w_out values and positions. */
+/* Output row oh of one plane, values only (no backward will want the
+ * positions), where the input rows fit two vectors and the outputs one:
+ * across first (each input row's maximum over every window's columns),
+ * then down over the kernel rows. Strict compares in that order keep the
+ * first row holding the maximum and, in it, the first column: the
+ * row-major first maximum, as the portable loop, with no positions to
+ * carry (which matters only for +0 against -0). False, having written
+ * nothing, where the rows hold a NaN. */
+static inline AVX512 __attribute__((always_inline)) bool
+max_pool_row_values(const pf_pool2d_geom *g, const float *plane, int64_t oh, float *y)
+{
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    int64_t w = g->w_in, k = g->kernel;
+    __mmask16 lo_m = first_lanes(w), hi_m = first_lanes(w - 16), nan = 0;
+    __m512i tap0 = _mm512_mullo_epi32(iota, _mm512_set1_epi32((int32_t)g->stride));
+    __m512 best = _mm512_setzero_ps();
+    for (int64_t i = 0; i < k; i++) {
+        const float *row = plane + (oh * g->stride + i) * w;
+        __m512 lo = _mm512_maskz_loadu_ps(lo_m, row), hi = _mm512_maskz_loadu_ps(hi_m, row + 16);
+        nan |= _mm512_mask_cmp_ps_mask(lo_m, lo, lo, _CMP_UNORD_Q) | _mm512_mask_cmp_ps_mask(hi_m, hi, hi, _CMP_UNORD_Q);
+        __m512i tap = tap0;
+        __m512 row_best = _mm512_permutex2var_ps(lo, tap, hi);
+        for (int64_t j = 1; j < k; j++) {
+            tap = _mm512_add_epi32(tap, _mm512_set1_epi32(1));
+            __m512 v = _mm512_permutex2var_ps(lo, tap, hi);
+            row_best = _mm512_mask_mov_ps(row_best, _mm512_cmp_ps_mask(v, row_best, _CMP_GT_OQ), v);
+        }
+        best = i == 0 ? row_best : _mm512_mask_mov_ps(best, _mm512_cmp_ps_mask(row_best, best, _CMP_GT_OQ), row_best);
+    }
+    if (nan)
+        return false;
+    _mm512_mask_storeu_ps(y, first_lanes(g->w_out), best);
+    return true;
+}
+
+/* Output row oh of one plane: its w_out values, and their positions where
+ * index is not NULL. */
 static AVX512 void max_pool_row(const pf_pool2d_geom *g, const float *plane, int64_t oh, float *y, int64_t *index)
 {
     int64_t h0 = oh * g->stride, w = g->w_in;
     __mmask16 nan = 0;
     if (w <= 32 && g->w_out <= outputs_per_pass(g)) {
-        /* one pass, the column maxima in registers */
-        __m512 lo, hi = _mm512_setzero_ps();
-        __m512i lo_at, hi_at = _mm512_setzero_si512();
-        column_max(g, plane, h0, 0, &lo, &lo_at, &nan);
-        if (w > 16)
-            column_max(g, plane, h0, 16, &hi, &hi_at, &nan);
-        if (!nan) {
-            row_max(g, lo, hi, lo_at, hi_at, g->w_out, y, index);
-            return;
+        if (!index) {
+            if (max_pool_row_values(g, plane, oh, y))
+                return;
+            nan = 1;
+        } else {
+            /* one pass, the column maxima in registers */
+            __m512 lo, hi = _mm512_setzero_ps();
+            __m512i lo_at, hi_at = _mm512_setzero_si512();
+            column_max(g, plane, h0, 0, &lo, &lo_at, &nan);
+            if (w > 16)
+                column_max(g, plane, h0, 16, &hi, &hi_at, &nan);
+            if (!nan) {
+                row_max(g, lo, hi, lo_at, hi_at, g->w_out, y, index);
+                return;
+            }
         }
     } else {
         /* column maxima through the stack */
@@ -176,13 +219,17 @@ static AVX512 void max_pool_row(const pf_pool2d_geom *g, const float *plane, int
                 __mmask16 lo_m = first_lanes(w - c0), hi_m = first_lanes(w - c0 - 16);
                 row_max(g, _mm512_maskz_loadu_ps(lo_m, col_max + c0), _mm512_maskz_loadu_ps(hi_m, col_max + c0 + 16),
                         _mm512_maskz_loadu_epi32(lo_m, col_at + c0), _mm512_maskz_loadu_epi32(hi_m, col_at + c0 + 16),
-                        g->w_out - ow0 < per ? g->w_out - ow0 : per, y + ow0, index + ow0);
+                        g->w_out - ow0 < per ? g->w_out - ow0 : per, y + ow0, index ? index + ow0 : NULL);
             }
             return;
         }
     }
-    for (int64_t ow = 0; ow < g->w_out; ow++) /* a NaN: output by output */
-        max_window(g, plane, oh, ow, y + ow, index + ow);
+    for (int64_t ow = 0; ow < g->w_out; ow++) { /* a NaN: output by output */
+        int64_t position;
+        max_window(g, plane, oh, ow, y + ow, &position);
+        if (index)
+            index[ow] = position;
+    }
 }
 
 AVX512 void pf_cpu_max_pool2d_f32_avx512(const pf_pool2d_geom *g, int64_t planes, float *y, int64_t *indices,
@@ -196,7 +243,7 @@ AVX512 void pf_cpu_max_pool2d_f32_avx512(const pf_pool2d_geom *g, int64_t planes
                 _mm_prefetch((const char *)(x + (pl + 1) * in_size + at), _MM_HINT_T1);
         for (int64_t oh = 0; oh < g->h_out; oh++)
             max_pool_row(g, x + pl * in_size, oh, y + pl * out_size + oh * g->w_out,
-                         indices + pl * out_size + oh * g->w_out);
+                         indices ? indices + pl * out_size + oh * g->w_out : NULL);
     }
 }
 
