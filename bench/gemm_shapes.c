@@ -73,7 +73,7 @@ static void product(bool blas, const shape *s, const float *a, const float *b, f
                     (blasint)s->m, (blasint)n, (blasint)s->k, 1.0f, a, (blasint)lda, bn, (blasint)ldb, 0.0f, c + n0,
                     (blasint)ldc);
     else
-        pf_cpu_sgemm_avx512(s->ta, s->tb, s->m, n, s->k, 1.0f, a, lda, bn, ldb, 0.0f, c + n0, ldc);
+        pf_cpu_sgemm_avx512(s->ta, s->tb, s->m, n, s->k, 1.0f, a, lda, bn, ldb, 0.0f, c + n0, ldc, NULL);
 }
 
 /* CPU seconds used by the calling thread. */

@@ -31,6 +31,7 @@ typedef struct gemm_case {
     int64_t pad_a, pad_b, pad_c; /* leading dimension minus its minimum */
     float alpha, beta;
     bool nan_c; /* C starts as NaN (with beta == 0) */
+    bool bias;  /* a bias per row of C is added (row_bias) */
 } gemm_case;
 
 /* A matrix of rows x ld floats: random in [-1, 1) in its first cols
@@ -51,6 +52,7 @@ static float *make_matrix(int64_t rows, int64_t cols, int64_t ld, float pad, uin
 typedef struct operands {
     int64_t lda, ldb, ldc;
     float *a, *b, *c; /* c: the initial C */
+    float *bias;      /* per row of C, or NULL */
     float *expected;  /* cblas_sgemm's result */
     float *bound;     /* per element, the size of what was summed */
 } operands;
@@ -105,6 +107,15 @@ static operands make_operands(const gemm_case *t, uint64_t seed)
         for (int64_t i = 0; i < t->m; i++)
             for (int64_t j = 0; j < t->n; j++)
                 o.bound[i * o.ldc + j] += fabsf(t->beta * o.c[i * o.ldc + j]);
+    o.bias = NULL;
+    if (t->bias) {
+        o.bias = make_matrix(t->m, t->m > 0 ? 1 : 0, 1, 0, &seed);
+        for (int64_t i = 0; i < t->m; i++)
+            for (int64_t j = 0; j < t->n; j++) {
+                o.expected[i * o.ldc + j] += o.bias[i];
+                o.bound[i * o.ldc + j] += fabsf(o.bias[i]);
+            }
+    }
     return o;
 }
 
@@ -115,6 +126,7 @@ static void free_operands(operands *o)
     free(o->c);
     free(o->expected);
     free(o->bound);
+    free(o->bias);
 }
 
 /* Fails unless `c` (the result) matches the expected values within the
@@ -133,11 +145,12 @@ static void check_result(const gemm_case *t, const operands *o, const float *c)
             }
             double tol = 1e-6 * (double)(t->k + 2) * o->bound[at] + 1e-30;
             if (!(fabs((double)c[at] - (double)o->expected[at]) <= tol))
-                fail_msg("%s%s m=%lld n=%lld k=%lld lda+%lld ldb+%lld ldc+%lld alpha=%g beta=%g: C[%lld][%lld] = %.9g, "
-                         "cblas_sgemm %.9g (tolerance %.3g)",
+                fail_msg("%s%s m=%lld n=%lld k=%lld lda+%lld ldb+%lld ldc+%lld alpha=%g beta=%g%s: C[%lld][%lld] = "
+                         "%.9g, cblas_sgemm %.9g (tolerance %.3g)",
                          t->ta ? "T" : "N", t->tb ? "T" : "N", (long long)t->m, (long long)t->n, (long long)t->k,
                          (long long)t->pad_a, (long long)t->pad_b, (long long)t->pad_c, (double)t->alpha,
-                         (double)t->beta, (long long)i, (long long)j, (double)c[at], (double)o->expected[at], tol);
+                         (double)t->beta, t->bias ? " bias" : "", (long long)i, (long long)j, (double)c[at],
+                         (double)o->expected[at], tol);
         }
 }
 
@@ -146,7 +159,7 @@ static void run_direct(const gemm_case *t, uint64_t seed)
 {
     operands o = make_operands(t, seed);
     PF_CHECK(pf_cpu_sgemm_avx512(t->ta, t->tb, t->m, t->n, t->k, t->alpha, o.a, o.lda, o.b, o.ldb, t->beta, o.c,
-                                 o.ldc));
+                                 o.ldc, o.bias));
     check_result(t, &o, o.c);
     free_operands(&o);
 }
@@ -158,7 +171,7 @@ static void run_dispatch(const gemm_case *t, uint64_t seed)
     pf_gemm_args g = {
         .dtype = PF_F32, .trans_a = t->ta, .trans_b = t->tb, .m = t->m, .n = t->n, .k = t->k,
         .a = o.a, .lda = o.lda, .b = o.b, .ldb = o.ldb, .c = o.c, .ldc = o.ldc,
-        .alpha = t->alpha, .beta = t->beta, .batch = 1,
+        .alpha = t->alpha, .beta = t->beta, .batch = 1, .row_bias = o.bias,
     };
     PF_CHECK(pf_cpu_gemm(&g));
     check_result(t, &o, o.c);
@@ -206,7 +219,7 @@ static void test_avx512_small_shapes(void **state)
                         .ta = tr & 1, .tb = tr >> 1,
                         .m = small_sizes[s][0], .n = small_sizes[s][1], .k = small_sizes[s][2],
                         .pad_a = pad * 3, .pad_b = pad * 17, .pad_c = pad * 5,
-                        .alpha = ab[v][0], .beta = ab[v][1],
+                        .alpha = ab[v][0], .beta = ab[v][1], .bias = (s + v) % 3 == 0,
                     };
                     run_direct(&t, seed++);
                 }
@@ -227,7 +240,7 @@ static void test_avx512_lecture_shapes(void **state)
                 gemm_case t = {
                     .ta = tr & 1, .tb = tr >> 1,
                     .m = lecture_sizes[s][0], .n = lecture_sizes[s][1], .k = lecture_sizes[s][2],
-                    .pad_c = beta, .alpha = 1, .beta = (float)beta,
+                    .pad_c = beta, .alpha = 1, .beta = (float)beta, .bias = beta == 0,
                 };
                 run_direct(&t, seed++);
             }
@@ -255,13 +268,13 @@ static void test_avx512_nan_and_degenerate(void **state)
     }
     /* alpha == 0: C = beta * C, A and B not used */
     float a = NAN, b = NAN, c[2] = {4, NAN};
-    PF_CHECK(pf_cpu_sgemm_avx512(false, false, 1, 1, 1, 0.0f, &a, 1, &b, 1, 0.5f, c, 1));
+    PF_CHECK(pf_cpu_sgemm_avx512(false, false, 1, 1, 1, 0.0f, &a, 1, &b, 1, 0.5f, c, 1, NULL));
     assert_true(c[0] == 2.0f);
-    PF_CHECK(pf_cpu_sgemm_avx512(false, false, 1, 1, 1, 0.0f, &a, 1, &b, 1, 0.0f, c + 1, 1));
+    PF_CHECK(pf_cpu_sgemm_avx512(false, false, 1, 1, 1, 0.0f, &a, 1, &b, 1, 0.0f, c + 1, 1, NULL));
     assert_true(c[1] == 0.0f);
     /* empty C: nothing is touched */
-    PF_CHECK(pf_cpu_sgemm_avx512(false, false, 0, 3, 2, 1.0f, NULL, 2, NULL, 3, 0.0f, NULL, 3));
-    PF_CHECK(pf_cpu_sgemm_avx512(true, true, 3, 0, 2, 1.0f, NULL, 3, NULL, 2, 0.0f, NULL, 1));
+    PF_CHECK(pf_cpu_sgemm_avx512(false, false, 0, 3, 2, 1.0f, NULL, 2, NULL, 3, 0.0f, NULL, 3, NULL));
+    PF_CHECK(pf_cpu_sgemm_avx512(true, true, 3, 0, 2, 1.0f, NULL, 3, NULL, 2, 0.0f, NULL, 1, NULL));
 }
 
 /* pf_cpu_gemm with each kernel setting: small and sliced (large) products,
@@ -288,6 +301,13 @@ static void test_dispatch(void **state)
                 /* one row of C: matrix-vector products (gemv) */
                 {.m = 1, .n = 1000, .k = 700, .pad_a = 2, .pad_b = 1, .alpha = 1, .beta = 0, .nan_c = true},
                 {.m = 1, .n = 37, .k = 5, .pad_a = 1, .pad_c = 2, .alpha = 2, .beta = 0.5f},
+                /* a bias per row: sliced by rows and columns, small, gemv, k == 0 */
+                {.m = 300, .n = 100, .k = 200, .pad_c = 3, .alpha = 1, .beta = 0, .nan_c = true, .bias = true},
+                {.m = 32, .n = 576, .k = 25, .alpha = 1, .beta = 0, .bias = true},
+                {.m = 64, .n = 16, .k = 800, .alpha = 1, .beta = 0.5f, .bias = true},
+                {.m = 7, .n = 3, .k = 9, .alpha = 1, .beta = 0, .bias = true},
+                {.m = 1, .n = 300, .k = 40, .alpha = 1, .beta = 0, .bias = true},
+                {.m = 6, .n = 7, .k = 0, .alpha = 1, .beta = 0, .nan_c = true, .bias = true},
             };
             for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 cases[i].ta = tr & 1;

@@ -69,6 +69,10 @@ typedef struct pf_gemm_args {
     int64_t ldc, stride_c;
     double alpha, beta;
     int64_t batch;
+    /* NULL, or m values of the type of C, value i added to row i of C
+     * after the product (C = alpha * op(A) @ op(B) + beta * C + bias):
+     * a convolution's bias, fused into the product's last writes. */
+    const void *row_bias;
 } pf_gemm_args;
 
 /* Geometry of "along one dimension" kernels on contiguous data: the tensor

@@ -115,12 +115,14 @@ void pf_cpu_simd_set(pf_cpu_simd choice);
 pf_cpu_simd pf_cpu_simd_get(void);
 bool pf_cpu_use_avx512(void);
 
-/* Single-precision C = alpha * op(A) @ op(B) + beta * C, row-major, as
- * cblas_sgemm (beta == 0: C not read), on the calling thread, with AVX-512
- * (cpu_sgemm_avx512.c; scratch slots 4 and 5). Call it only where
- * pf_cpu_avx512_supported(). False with an error when out of memory. */
+/* Single-precision C = alpha * op(A) @ op(B) + beta * C (+ row_bias[i] on
+ * row i where row_bias is not NULL), row-major, as cblas_sgemm (beta == 0:
+ * C not read), on the calling thread, with AVX-512 (cpu_sgemm_avx512.c;
+ * scratch slots 4 and 5). Call it only where pf_cpu_avx512_supported().
+ * False with an error when out of memory. */
 bool pf_cpu_sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-                         int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+                         int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
+                         const float *row_bias);
 
 /* The thread count of the CPU kernels (cpu_threads.c); BLAS itself always runs
  * on one thread, called from the kernels' own OpenMP threads. */

@@ -76,6 +76,24 @@ static void scale_c(const pf_gemm_args *g, int64_t i)
         }
 }
 
+/* For the kernels that take no bias: C = beta * C + row_bias over rows
+ * r0..r0+m-1 and columns c0..c0+n-1 of item i, after which the product is
+ * added with beta 1. */
+static void prefill_row_bias(const pf_gemm_args *g, int64_t i, int64_t r0, int64_t m, int64_t c0, int64_t n)
+{
+    for (int64_t r = r0; r < r0 + m; r++)
+        for (int64_t c = c0; c < c0 + n; c++) {
+            int64_t at = i * g->stride_c + r * g->ldc + c;
+            if (g->dtype == PF_F32) {
+                float *p = (float *)g->c + at, old = g->beta == 0 ? 0.0f : (float)g->beta * *p;
+                *p = old + ((const float *)g->row_bias)[r];
+            } else {
+                double *p = (double *)g->c + at, old = g->beta == 0 ? 0.0 : g->beta * *p;
+                *p = old + ((const double *)g->row_bias)[r];
+            }
+        }
+}
+
 /* Rows r0..r0+m-1 and columns c0..c0+n-1 of batch item i's C, one call.
  * False with an error when out of memory (only the AVX-512 kernel can be). */
 static bool gemm_block(const pf_gemm_args *g, int64_t i, int64_t r0, int64_t m, int64_t c0, int64_t n)
@@ -96,27 +114,31 @@ static bool gemm_block(const pf_gemm_args *g, int64_t i, int64_t r0, int64_t m, 
      * (where a GEMM kernel would pack W first; AlexNet at batch 1, 13.8 ms
      * -> 9.5 ms). Not for B untransposed: there gemv's sums depend on the
      * width of the slice, so on the thread count (test_sgemm). */
+    if (g->dtype == PF_F32 && use_avx512(g->n) && !(g->m == 1 && g->trans_b))
+        return pf_cpu_sgemm_avx512(g->trans_a, g->trans_b, m, n, g->k, (float)g->alpha, (const float *)g->a + a_at,
+                                   g->lda, (const float *)g->b + b_at, g->ldb, (float)g->beta,
+                                   (float *)g->c + c_at, g->ldc, g->row_bias ? (const float *)g->row_bias + r0 : NULL);
+    double beta = g->beta;
+    if (g->row_bias) { /* BLAS takes no bias: C starts as it */
+        prefill_row_bias(g, i, r0, m, c0, n);
+        beta = 1;
+    }
     if (g->dtype == PF_F32 && g->m == 1 && g->trans_b) {
         float *c = (float *)g->c + c_at;
-        if (g->beta == 0) /* C may hold NaN, which a scaling by 0 would keep */
+        if (beta == 0) /* C may hold NaN, which a scaling by 0 would keep */
             memset(c, 0, sizeof(float) * (size_t)n);
         cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)n, (blasint)g->k, (float)g->alpha,
                     (const float *)g->b + b_at, (blasint)g->ldb, (const float *)g->a + a_at,
-                    g->trans_a ? (blasint)g->lda : 1, (float)g->beta, c, 1);
-        return true;
-    }
-    if (g->dtype == PF_F32 && use_avx512(g->n))
-        return pf_cpu_sgemm_avx512(g->trans_a, g->trans_b, m, n, g->k, (float)g->alpha, (const float *)g->a + a_at,
-                                   g->lda, (const float *)g->b + b_at, g->ldb, (float)g->beta,
-                                   (float *)g->c + c_at, g->ldc);
-    if (g->dtype == PF_F32)
+                    g->trans_a ? (blasint)g->lda : 1, (float)beta, c, 1);
+    } else if (g->dtype == PF_F32) {
         cblas_sgemm(CblasRowMajor, ta, tb, (blasint)m, (blasint)n, (blasint)g->k, (float)g->alpha,
                     (const float *)g->a + a_at, (blasint)g->lda, (const float *)g->b + b_at, (blasint)g->ldb,
-                    (float)g->beta, (float *)g->c + c_at, (blasint)g->ldc);
-    else
+                    (float)beta, (float *)g->c + c_at, (blasint)g->ldc);
+    } else {
         cblas_dgemm(CblasRowMajor, ta, tb, (blasint)m, (blasint)n, (blasint)g->k, g->alpha,
                     (const double *)g->a + a_at, (blasint)g->lda, (const double *)g->b + b_at, (blasint)g->ldb,
-                    g->beta, (double *)g->c + c_at, (blasint)g->ldc);
+                    beta, (double *)g->c + c_at, (blasint)g->ldc);
+    }
     return true;
 }
 
@@ -124,7 +146,10 @@ static bool gemm_block(const pf_gemm_args *g, int64_t i, int64_t r0, int64_t m, 
 static bool gemm_item(const pf_gemm_args *g, int64_t i)
 {
     if (g->k == 0) {
-        scale_c(g, i);
+        if (g->row_bias)
+            prefill_row_bias(g, i, 0, g->m, 0, g->n);
+        else
+            scale_c(g, i);
         return true;
     }
     int threads = pf_cpu_threads();

@@ -161,7 +161,8 @@ max_pool_row_values(const pf_pool2d_geom *g, const float *plane, int64_t oh, flo
     for (int64_t i = 0; i < k; i++) {
         const float *row = plane + (oh * g->stride + i) * w;
         __m512 lo = _mm512_maskz_loadu_ps(lo_m, row), hi = _mm512_maskz_loadu_ps(hi_m, row + 16);
-        nan |= _mm512_mask_cmp_ps_mask(lo_m, lo, lo, _CMP_UNORD_Q) | _mm512_mask_cmp_ps_mask(hi_m, hi, hi, _CMP_UNORD_Q);
+        nan |=
+            _mm512_mask_cmp_ps_mask(lo_m, lo, lo, _CMP_UNORD_Q) | _mm512_mask_cmp_ps_mask(hi_m, hi, hi, _CMP_UNORD_Q);
         __m512i tap = tap0;
         __m512 row_best = _mm512_permutex2var_ps(lo, tap, hi);
         for (int64_t j = 1; j < k; j++) {

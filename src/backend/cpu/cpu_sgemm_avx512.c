@@ -1,7 +1,8 @@
 /*
  * cpu_sgemm_avx512.c — profond's own single-precision matrix product for
  * CPUs with AVX-512: C = alpha * op(A) @ op(B) + beta * C, row-major, with
- * cblas_sgemm's meaning (beta == 0: C is written, never read). One call runs
+ * cblas_sgemm's meaning (beta == 0: C is written, never read), plus an
+ * optional bias per row of C added once at the end. One call runs
  * on the calling thread; cpu_gemm.c decides when to use it and spreads work
  * over threads. Compiled for AVX-512 function by function (the AVX512
  * attribute), so the library still runs on CPUs without it.
@@ -170,7 +171,8 @@ static AVX512 void pack_transposed(float *dst, int w, const float *src, int64_t 
  * The MR x NR tile acc = A panel (MR x kc) times B panel (kc x NR); then
  * C[i][j] = alpha * acc[i][j] + beta * C[i][j] for i < mr, j < nr, C not read
  * when beta == 0. Element p of the A panel's row i is a_rows[i][p * a_step];
- * row p of the B panel is at b + p*ldb (ldb = NR when packed). Only the
+ * row p of the B panel is at b + p*ldb (ldb = NR when packed). Where bias
+ * is not NULL, bias[i] is added to row i (after the beta term). Only the
  * first nv of the NV vectors of a row are computed: nv is 1 where the tile
  * has at most 16 columns (as C of 16 columns, a one-image product of the
  * lecture CNN's second layer), which halves the work of such tiles and
@@ -178,7 +180,7 @@ static AVX512 void pack_transposed(float *dst, int w, const float *src, int64_t 
  * inlined copy keeps only the vectors it uses. */
 static inline AVX512 __attribute__((always_inline)) void
 micro_kernel(int64_t kc, const float *const *a_rows, int64_t a_step, const float *b, int64_t ldb, float *c,
-             int64_t ldc, int mr, int nr, float alpha, float beta, int nv)
+             int64_t ldc, int mr, int nr, float alpha, float beta, const float *bias, int nv)
 {
     __mmask16 mask[NV];
 #pragma GCC unroll 4
@@ -220,6 +222,8 @@ micro_kernel(int64_t kc, const float *const *a_rows, int64_t a_step, const float
             __m512 x = _mm512_mul_ps(va, acc[i][v]);
             if (beta != 0)
                 x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask[v], row + 16 * v), x);
+            if (bias)
+                x = _mm512_add_ps(x, _mm512_set1_ps(bias[i]));
             _mm512_mask_storeu_ps(row + 16 * v, mask[v], x);
         }
     }
@@ -249,8 +253,8 @@ static AVX512 void pack_b_panel(float *dst, bool trans_b, const float *b, int64_
 }
 
 static AVX512 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-                         int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc, float *pa,
-                         float *pb, int64_t kc, int64_t mc, int64_t nc)
+                         int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
+                         const float *row_bias, float *pa, float *pb, int64_t kc, int64_t mc, int64_t nc)
 {
     /* B is read in place (not packed) when not transposed, used by one
      * block of A, and short or small */
@@ -277,22 +281,28 @@ static AVX512 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64
                     }
                     for (int64_t ir = 0; ir < mcur; ir += MR) {
                         int mr = (int)min64(MR, mcur - ir);
+                        /* the bias once, with the first block of k */
+                        const float *bias = row_bias && pc == 0 ? row_bias + ic + ir : NULL;
                         float *tile = c + (ic + ir) * ldc + jc + jr;
                         const float *rows[MR];
                         if (trans_a) { /* the packed panel */
                             for (int i = 0; i < MR; i++)
                                 rows[i] = pa + ir * kcur + i;
                             if (nr <= 16)
-                                micro_kernel(kcur, rows, MR, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block, 1);
+                                micro_kernel(kcur, rows, MR, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block,
+                                             bias, 1);
                             else
-                                micro_kernel(kcur, rows, MR, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block, NV);
+                                micro_kernel(kcur, rows, MR, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block,
+                                             bias, NV);
                         } else { /* A's rows in place; those past the edge repeat the last (not stored) */
                             for (int i = 0; i < MR; i++)
                                 rows[i] = a + (ic + ir + (i < mr ? i : mr - 1)) * lda + pc;
                             if (nr <= 16)
-                                micro_kernel(kcur, rows, 1, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block, 1);
+                                micro_kernel(kcur, rows, 1, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block, bias,
+                                             1);
                             else
-                                micro_kernel(kcur, rows, 1, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block, NV);
+                                micro_kernel(kcur, rows, 1, panel, ld_panel, tile, ldc, mr, nr, alpha, beta_block, bias,
+                                             NV);
                         }
                     }
                 }
@@ -302,12 +312,16 @@ static AVX512 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64
 }
 
 bool pf_cpu_sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-                         int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+                         int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
+                         const float *row_bias)
 {
     if (m <= 0 || n <= 0)
         return true;
     if (k <= 0 || alpha == 0) {
         scale_c(m, n, beta, c, ldc);
+        for (int64_t i = 0; row_bias && i < m; i++)
+            for (int64_t j = 0; j < n; j++)
+                c[i * ldc + j] += row_bias[i];
         return true;
     }
     /* k in equal blocks of at most KC; as many columns as fill NC_FLOATS */
@@ -320,17 +334,18 @@ bool pf_cpu_sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64
     float *pb = pf_cpu_scratch(5, sizeof(float) * (size_t)(nc * kc));
     if (!pa || !pb)
         return false;
-    sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, pa, pb, kc, mc, nc);
+    sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, row_bias, pa, pb, kc, mc, nc);
     return true;
 }
 
 #else /* not x86: never used */
 
 bool pf_cpu_sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-                         int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+                         int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
+                         const float *row_bias)
 {
     (void)trans_a, (void)trans_b, (void)m, (void)n, (void)k, (void)alpha, (void)a, (void)lda, (void)b, (void)ldb,
-        (void)beta, (void)c, (void)ldc;
+        (void)beta, (void)c, (void)ldc, (void)row_bias;
     return pf_fail("sgemm: AVX-512 kernel not built on this architecture") != NULL;
 }
 
