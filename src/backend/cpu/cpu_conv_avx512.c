@@ -159,19 +159,32 @@ AVX512 void pf_cpu_im2col_plane_f32_avx512(const pf_conv2d_geom *g, const float 
     im2col_plane_unpadded(&unpadded, copy, dst0, row_len);
 }
 
-/* Every element of the plane is written. Input row by input row, sixteen columns at a time, the contributions
- * summed in registers (kernel row i, then column j, as the portable loop
- * adds them) and stored once: adding into the plane in memory made every
- * masked load wait for the masked store before it. */
+enum { COL2IM_MASKS = 1024 }; /* most (kernel column, block of 16 input columns) pairs */
+
+/* Every element of the plane is written. Input row by input row, sixteen
+ * columns at a time, the contributions summed in registers (kernel row i,
+ * then column j, as the portable loop adds them) and stored once: adding
+ * into the plane in memory made every masked load wait for the masked
+ * store before it. Which lanes kernel column j feeds in each block of
+ * sixteen columns is worked out once per plane. */
 AVX512 void pf_cpu_col2im_plane_f32_avx512(const pf_conv2d_geom *g, float *plane, const float *src0, int64_t row_len)
 {
     const int64_t k_h = g->k_h, k_w = g->k_w, h_in = g->h_in, w_in = g->w_in, h_out = g->h_out, w_out = g->w_out;
-    const int64_t padding = g->padding, dilation = g->dilation;
-    int64_t lo[64], hi[64]; /* per kernel column j, as in im2col */
-    for (int64_t j = 0; j < k_w; j++)
-        pf_cpu_conv_inside_range(j * dilation - padding, 1, w_in, w_out, &lo[j], &hi[j]);
+    const int64_t padding = g->padding, dilation = g->dilation, blocks = (w_in + 15) / 16;
+    __mmask16 masks[COL2IM_MASKS]; /* [j * blocks + block]: lanes that output columns reach */
+    int64_t shift[64];             /* per kernel column j (k_w <= 64: see cpu_conv.c) */
+    bool table = k_w * blocks <= COL2IM_MASKS;
+    for (int64_t j = 0; j < k_w; j++) {
+        int64_t lo, hi;
+        shift[j] = j * dilation - padding;
+        pf_cpu_conv_inside_range(shift[j], 1, w_in, w_out, &lo, &hi);
+        /* input column iw takes output column iw - shift */
+        for (int64_t block = 0; table && block < blocks; block++)
+            masks[j * blocks + block] = lanes_between(block * 16, lo + shift[j], hi + shift[j]);
+    }
     for (int64_t ih = 0; ih < h_in; ih++)
-        for (int64_t iw0 = 0; iw0 < w_in; iw0 += 16) {
+        for (int64_t block = 0; block < blocks; block++) {
+            int64_t iw0 = block * 16;
             __m512 sum = _mm512_setzero_ps();
             for (int64_t i = 0; i < k_h; i++) {
                 int64_t oh = ih + padding - i * dilation;
@@ -179,10 +192,15 @@ AVX512 void pf_cpu_col2im_plane_f32_avx512(const pf_conv2d_geom *g, float *plane
                     continue;
                 const float *col_row = src0 + i * k_w * row_len + oh * w_out;
                 for (int64_t j = 0; j < k_w; j++) {
-                    /* input column iw takes output column iw - shift */
-                    int64_t shift = j * dilation - padding;
-                    __mmask16 m = lanes_between(iw0, lo[j] + shift, hi[j] + shift);
-                    __m512 v = _mm512_maskz_loadu_ps(m, at_offset(col_row + j * row_len, iw0 - shift));
+                    __mmask16 m;
+                    if (table) {
+                        m = masks[j * blocks + block];
+                    } else {
+                        int64_t lo, hi;
+                        pf_cpu_conv_inside_range(shift[j], 1, w_in, w_out, &lo, &hi);
+                        m = lanes_between(iw0, lo + shift[j], hi + shift[j]);
+                    }
+                    __m512 v = _mm512_maskz_loadu_ps(m, at_offset(col_row + j * row_len, iw0 - shift[j]));
                     sum = _mm512_mask_add_ps(sum, m, sum, v);
                 }
             }
