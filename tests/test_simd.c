@@ -106,6 +106,7 @@ static void test_conv_vector_matches_portable(void **state)
         {2, 1, 40, 3, 2, 3, 1, 0, 1},    /* one output column: 16 rows per vector */
         {1, 1, 100, 100, 2, 3, 1, 0, 1}, /* too large for the unpadded table */
         {1, 2, 130, 131, 2, 3, 1, 2, 2}, /* padded, too large to copy with its padding */
+        {1, 1, 5, 3300, 1, 5, 1, 0, 1},  /* rows too wide for col2im's table of masks */
         {2, 3, 15, 15, 4, 3, 2, 1, 1},   /* stride 2: portable both times */
         {1, 2, 7, 7, 3, 7, 1, 0, 1},     /* kernel as large as the image: one output */
     };
