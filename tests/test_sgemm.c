@@ -406,6 +406,53 @@ static void test_avx512_thread_count_invariance(void **state)
 }
 
 /* PF_GEMM from the environment sets the initial choice. */
+/* The AVX-512 matrix-vector product (a linear layer on one input): rows
+ * in groups of four and alone, k around its 32- and 16-float steps, beta 0
+ * over NaN and beta 0.5, against sums in double; and the same bits whether
+ * the rows are done at once or in two parts (as two threads would). */
+static void test_avx512_gemv(void **state)
+{
+    (void)state;
+    if (skip_without_avx512()) {
+        skip();
+        return;
+    }
+    static const int64_t sizes[][2] = {{1, 1}, {3, 15}, {4, 16}, {5, 31}, {7, 32}, {9, 33}, {13, 100}, {37, 700}};
+    uint64_t seed = 500;
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        for (int with_beta = 0; with_beta < 2; with_beta++) {
+            int64_t n = sizes[s][0], k = sizes[s][1], ldb = k + 3;
+            float *b = make_matrix(n, k, ldb, NAN, &seed), *x = make_matrix(1, k, k, 0, &seed);
+            float *c = make_matrix(1, n, n, 0, &seed), *parts = malloc(sizeof(float) * (size_t)n);
+            assert_non_null(parts);
+            float beta = with_beta ? 0.5f : 0.0f;
+            double *expected = malloc(sizeof(double) * (size_t)n);
+            assert_non_null(expected);
+            for (int64_t j = 0; j < n; j++) {
+                double sum = 0;
+                for (int64_t p = 0; p < k; p++)
+                    sum += (double)b[j * ldb + p] * x[p];
+                expected[j] = 1.5 * sum + beta * c[j];
+                parts[j] = with_beta ? c[j] : NAN;
+                if (!with_beta)
+                    c[j] = NAN;
+            }
+            pf_cpu_sgemv_avx512(n, k, 1.5f, b, ldb, x, beta, c);
+            int64_t half = n / 2 + 1 < n ? n / 2 + 1 : n; /* an odd split: groups of four cut */
+            pf_cpu_sgemv_avx512(half, k, 1.5f, b, ldb, x, beta, parts);
+            pf_cpu_sgemv_avx512(n - half, k, 1.5f, b + half * ldb, ldb, x, beta, parts + half);
+            for (int64_t j = 0; j < n; j++) {
+                if (!(fabs((double)c[j] - expected[j]) <= 1e-5 * (double)(k + 2)))
+                    fail_msg("gemv n=%lld k=%lld beta=%g: c[%lld] = %.9g, expected %.9g", (long long)n, (long long)k,
+                             (double)beta, (long long)j, (double)c[j], expected[j]);
+                if (memcmp(&c[j], &parts[j], sizeof(float)) != 0)
+                    fail_msg("gemv n=%lld k=%lld: c[%lld] differs when the rows are split", (long long)n,
+                             (long long)k, (long long)j);
+            }
+            free(b), free(x), free(c), free(parts), free(expected);
+        }
+}
+
 static void test_environment(void **state)
 {
     (void)state;
@@ -427,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_dispatch),
         cmocka_unit_test(test_dispatch_batch_and_double),
         cmocka_unit_test(test_avx512_thread_count_invariance),
+        cmocka_unit_test(test_avx512_gemv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

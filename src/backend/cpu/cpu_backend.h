@@ -124,6 +124,13 @@ bool pf_cpu_sgemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64
                          int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
                          const float *row_bias);
 
+/* c[j] = alpha * (row j of B) . x + beta * c[j] for j < n (beta == 0: c not
+ * read), rows of k floats ldb apart, x contiguous, on the calling thread,
+ * with AVX-512 (cpu_sgemv_avx512.c). Each c[j] is summed in an order fixed
+ * by k alone. Call it only where pf_cpu_avx512_supported(). */
+void pf_cpu_sgemv_avx512(int64_t n, int64_t k, float alpha, const float *b, int64_t ldb, const float *x,
+                         float beta, float *c);
+
 /* The thread count of the CPU kernels (cpu_threads.c); BLAS itself always runs
  * on one thread, called from the kernels' own OpenMP threads. */
 int pf_cpu_threads(void);

@@ -110,9 +110,10 @@ static bool gemm_block(const pf_gemm_args *g, int64_t i, int64_t r0, int64_t m, 
     /* Decided on the whole product, not the slice, so that results do not
      * depend on the thread count. A single row of C times a transposed B
      * (a linear layer on one input: x W^T) is a matrix-vector product,
-     * bound by reading W once: BLAS's gemv, each element one dot product
-     * (where a GEMM kernel would pack W first; AlexNet at batch 1, 13.8 ms
-     * -> 9.5 ms). Not for B untransposed: there gemv's sums depend on the
+     * bound by reading W once: a gemv, each element one dot product (where
+     * a GEMM kernel would pack W first; AlexNet at batch 1, 13.8 ms -> 9.5
+     * ms), profond's AVX-512 one (cpu_sgemv_avx512.c) where it can, else
+     * BLAS's. Not for B untransposed: there BLAS's gemv sums depend on the
      * width of the slice, so on the thread count (test_sgemm). */
     if (g->dtype == PF_F32 && use_avx512(g->n) && !(g->m == 1 && g->trans_b))
         return pf_cpu_sgemm_avx512(g->trans_a, g->trans_b, m, n, g->k, (float)g->alpha, (const float *)g->a + a_at,
@@ -123,7 +124,12 @@ static bool gemm_block(const pf_gemm_args *g, int64_t i, int64_t r0, int64_t m, 
         prefill_row_bias(g, i, r0, m, c0, n);
         beta = 1;
     }
-    if (g->dtype == PF_F32 && g->m == 1 && g->trans_b) {
+    bool x_contiguous = !g->trans_a || g->lda == 1 || g->k <= 1;
+    if (g->dtype == PF_F32 && g->m == 1 && g->trans_b && x_contiguous && have_avx512 &&
+        kernel_choice != PF_GEMM_OPENBLAS) {
+        pf_cpu_sgemv_avx512(n, g->k, (float)g->alpha, (const float *)g->b + b_at, g->ldb, (const float *)g->a + a_at,
+                            (float)beta, (float *)g->c + c_at);
+    } else if (g->dtype == PF_F32 && g->m == 1 && g->trans_b) {
         float *c = (float *)g->c + c_at;
         if (beta == 0) /* C may hold NaN, which a scaling by 0 would keep */
             memset(c, 0, sizeof(float) * (size_t)n);
