@@ -6,6 +6,7 @@
 #define PF_CPU_BACKEND_H
 
 #include "backend/backend.h"
+#include "backend/cpu/cpu_parallel.h"
 
 bool pf_cpu_fill(const pf_kview *dst, double value);
 bool pf_cpu_copy(const pf_kview *dst, const pf_kview *src);

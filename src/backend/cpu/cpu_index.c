@@ -28,11 +28,10 @@ bool pf_cpu_index_select(pf_dtype dtype, void *out, const void *in, const int64_
     if (!check_indices("pf_index_select", index, n_index, s.n))
         return false;
     size_t row = (size_t)s.inner * pf_dtype_size(dtype);
-#pragma omp parallel for schedule(static) if (s.outer * n_index * s.inner > 32768)
-    for (int64_t oj = 0; oj < s.outer * n_index; oj++) {
+    PF_PARALLEL_FOR(s.outer * n_index * s.inner > 32768, oj, s.outer * n_index, {
         int64_t o = oj / n_index, j = oj % n_index;
         memcpy((char *)out + (size_t)oj * row, (const char *)in + (size_t)(o * s.n + index[j]) * row, row);
-    }
+    });
     return true;
 }
 
@@ -55,12 +54,11 @@ bool pf_cpu_gather(pf_dtype dtype, void *out, const void *in, const int64_t *ind
         return false;
     size_t es = pf_dtype_size(dtype);
     int64_t total = s.outer * n_index * s.inner;
-#pragma omp parallel for schedule(static) if (total > 32768)
-    for (int64_t at = 0; at < total; at++) {
+    PF_PARALLEL_FOR(total > 32768, at, total, {
         int64_t i = at % s.inner, o = at / (n_index * s.inner);
         memcpy((char *)out + (size_t)at * es, (const char *)in + (size_t)((o * s.n + index[at]) * s.inner + i) * es,
                es);
-    }
+    });
     return true;
 }
 

@@ -10,6 +10,7 @@
 #define PF_CPU_ITER_H
 
 #include "backend/backend.h"
+#include "backend/cpu/cpu_parallel.h"
 
 #define CPU_ITER_MAX_OPS 4
 
@@ -92,8 +93,7 @@ static inline void cpu_iter_run(const cpu_iter *it, cpu_segment_fn fn, void *arg
     int64_t step[CPU_ITER_MAX_OPS];
     for (int k = 0; k < it->nops; k++)
         step[k] = it->stride[k][it->ndim - 1];
-#pragma omp parallel for schedule(static) if (nchunks > 1)
-    for (int64_t c = 0; c < nchunks; c++) {
+    PF_PARALLEL_FOR(nchunks > 1, c, nchunks, {
         int64_t begin = c * CPU_ITER_CHUNK;
         int64_t end = begin + CPU_ITER_CHUNK < total ? begin + CPU_ITER_CHUNK : total;
         while (begin < end) {
@@ -106,7 +106,7 @@ static inline void cpu_iter_run(const cpu_iter *it, cpu_segment_fn fn, void *arg
             fn(arg, off, step, len);
             begin += len;
         }
-    }
+    });
 }
 
 #endif

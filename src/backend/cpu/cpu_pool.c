@@ -31,12 +31,11 @@ static void max_pool2d_f32_avx512(const pf_pool2d_geom *g, float *y, int64_t *in
 {
     int64_t planes = g->n * g->c, in_size = g->h_in * g->w_in, out_size = g->h_out * g->w_out;
     int64_t per = out_size >= 4096 ? 1 : 4096 / out_size, groups = (planes + per - 1) / per;
-#pragma omp parallel for schedule(static) if (groups > 1 && planes * out_size * g->kernel * g->kernel > 32768)
-    for (int64_t group = 0; group < groups; group++) {
+    PF_PARALLEL_FOR(groups > 1 && planes * out_size * g->kernel * g->kernel > 32768, group, groups, {
         int64_t p0 = group * per, count = planes - p0 < per ? planes - p0 : per;
         pf_cpu_max_pool2d_f32_avx512(g, count, y + p0 * out_size, indices ? indices + p0 * out_size : NULL,
                                      x + p0 * in_size);
-    }
+    });
 }
 
 bool pf_cpu_max_pool2d(pf_dtype dtype, const pf_pool2d_geom *g, void *y, int64_t *indices, const void *x)
