@@ -162,17 +162,13 @@ typedef struct pf_backend {
 
     /* Convolution on contiguous data: y = conv(x, w) + bias (bias may be
      * NULL); the gradient with respect to x (dx overwritten); and with
-     * respect to w and bias (dw and db overwritten; db may be NULL).
-     * cols, when not NULL, has room for g->n * c_in*k_h*k_w * h_out*w_out
-     * elements: the forward leaves there the lowered input it computes (in
-     * the backend's own layout) and the weight gradient reads it back
-     * instead of lowering x again. */
+     * respect to w and bias (dw and db overwritten; db may be NULL). */
     bool (*conv2d)(pf_dtype dtype, const pf_conv2d_geom *g, void *y, const void *x, const void *w,
-                   const void *bias, void *cols);
+                   const void *bias);
     bool (*conv2d_backward_input)(pf_dtype dtype, const pf_conv2d_geom *g, void *dx, const void *dy,
                                   const void *w);
     bool (*conv2d_backward_weight)(pf_dtype dtype, const pf_conv2d_geom *g, void *dw, void *db, const void *dy,
-                                   const void *x, const void *cols);
+                                   const void *x);
 
     /* Pooling on contiguous data. max_pool2d also writes, for each output,
      * the flat position h*w_in + w of its maximum in its input plane,

@@ -134,9 +134,8 @@ static bool conv2d_backward(pf_ctx *ctx, pf_node *n, pf_tensor *g, pf_tensor **g
         pf_tensor *dw = pf_empty_like(ctx, w), *db = want_bias ? pf_empty_like(ctx, bias) : NULL;
         if (!dw || (want_bias && !db))
             return false;
-        pf_tensor *cols = n->saved[2];
         if (!be->conv2d_backward_weight(x->dtype, &geom, pf_tensor_data(dw), db ? pf_tensor_data(db) : NULL,
-                                        pf_tensor_data(dy), pf_tensor_data(x), cols ? pf_tensor_data(cols) : NULL))
+                                        pf_tensor_data(dy), pf_tensor_data(x)))
             return false;
         gin[1] = n->in[1]->requires_grad ? dw : NULL;
         gin[2] = db;
@@ -169,17 +168,8 @@ pf_tensor *pf_conv2d(pf_ctx *ctx, pf_tensor *x, pf_tensor *weight, pf_tensor *bi
     if (!out)
         return NULL;
     pf_conv2d_geom geom = conv_geom(xc, out, wc, &s);
-    /* When the weight's gradient will be wanted, the forward keeps the
-     * lowered input (im2col columns) so that the backward need not redo it. */
-    pf_tensor *cols = NULL;
-    if (pf_is_grad_enabled() && weight->requires_grad) {
-        int64_t count = geom.n * geom.c_in * geom.k_h * geom.k_w * geom.h_out * geom.w_out;
-        if (!(cols = pf_empty_on(ctx, x->dtype, x->device, PF_DIMS(count))))
-            return NULL;
-    }
     if (!pf_backend_get(x->device)->conv2d(x->dtype, &geom, pf_tensor_data(out), pf_tensor_data(xc),
-                                           pf_tensor_data(wc), bc ? pf_tensor_data(bc) : NULL,
-                                           cols ? pf_tensor_data(cols) : NULL))
+                                           pf_tensor_data(wc), bc ? pf_tensor_data(bc) : NULL))
         return NULL;
     if (!pf_record(ctx, out, op, conv2d_backward, 3, (pf_tensor *[]){x, weight, bias}))
         return NULL;
@@ -187,7 +177,6 @@ pf_tensor *pf_conv2d(pf_ctx *ctx, pf_tensor *x, pf_tensor *weight, pf_tensor *bi
         save_settings(out->node, &s);
         out->node->saved[0] = xc;
         out->node->saved[1] = wc;
-        out->node->saved[2] = cols;
     }
     return out;
 }
@@ -213,15 +202,14 @@ static bool conv_transpose2d_backward(pf_ctx *ctx, pf_node *n, pf_tensor *g, pf_
     const pf_backend *be = pf_backend_get(x->device);
     if (n->in[0]->requires_grad) {
         pf_tensor *dx = pf_empty_like(ctx, x);
-        if (!dx ||
-            !be->conv2d(x->dtype, &geom, pf_tensor_data(dx), pf_tensor_data(dy), pf_tensor_data(w), NULL, NULL))
+        if (!dx || !be->conv2d(x->dtype, &geom, pf_tensor_data(dx), pf_tensor_data(dy), pf_tensor_data(w), NULL))
             return false;
         gin[0] = dx;
     }
     if (n->in[1]->requires_grad) {
         pf_tensor *dw = pf_empty_like(ctx, w);
         if (!dw || !be->conv2d_backward_weight(x->dtype, &geom, pf_tensor_data(dw), NULL, pf_tensor_data(x),
-                                               pf_tensor_data(dy), NULL))
+                                               pf_tensor_data(dy)))
             return false;
         gin[1] = dw;
     }

@@ -29,11 +29,11 @@ bool pf_cpu_gather(pf_dtype dtype, void *out, const void *in, const int64_t *ind
 bool pf_cpu_scatter_add(pf_dtype dtype, void *dst, const void *src, const int64_t *index, int64_t n_index,
                         pf_dim_split s);
 bool pf_cpu_conv2d(pf_dtype dtype, const pf_conv2d_geom *g, void *y, const void *x, const void *w,
-                   const void *bias, void *cols);
+                   const void *bias);
 bool pf_cpu_conv2d_backward_input(pf_dtype dtype, const pf_conv2d_geom *g, void *dx, const void *dy,
                                   const void *w);
 bool pf_cpu_conv2d_backward_weight(pf_dtype dtype, const pf_conv2d_geom *g, void *dw, void *db, const void *dy,
-                                   const void *x, const void *cols);
+                                   const void *x);
 /* The most scratch elements the convolution kernels take at once (larger
  * batches run in chunks of images); <= 0 restores the default. For tests. */
 void pf_cpu_conv_set_scratch_limit(int64_t elements);

@@ -91,11 +91,11 @@ static inline bool col2im_plane_vector_f64(const pf_conv2d_geom *g, double *plan
 #include "backend/cpu/cpu_instantiate.h"
 
 bool pf_cpu_conv2d(pf_dtype dtype, const pf_conv2d_geom *g, void *y, const void *x, const void *w,
-                   const void *bias, void *cols)
+                   const void *bias)
 {
     if (dtype == PF_F32)
-        return conv2d_f32(g, y, x, w, bias, cols);
-    return conv2d_f64(g, y, x, w, bias, cols);
+        return conv2d_f32(g, y, x, w, bias);
+    return conv2d_f64(g, y, x, w, bias);
 }
 
 bool pf_cpu_conv2d_backward_input(pf_dtype dtype, const pf_conv2d_geom *g, void *dx, const void *dy,
@@ -107,9 +107,9 @@ bool pf_cpu_conv2d_backward_input(pf_dtype dtype, const pf_conv2d_geom *g, void 
 }
 
 bool pf_cpu_conv2d_backward_weight(pf_dtype dtype, const pf_conv2d_geom *g, void *dw, void *db, const void *dy,
-                                   const void *x, const void *cols)
+                                   const void *x)
 {
     if (dtype == PF_F32)
-        return conv2d_backward_weight_f32(g, dw, db, dy, x, cols);
-    return conv2d_backward_weight_f64(g, dw, db, dy, x, cols);
+        return conv2d_backward_weight_f32(g, dw, db, dy, x);
+    return conv2d_backward_weight_f64(g, dw, db, dy, x);
 }
