@@ -98,7 +98,9 @@ static void test_conv_vector_matches_portable(void **state)
         print_message("no AVX-512 on this CPU: both runs take the portable loops\n");
     const conv_case cases[] = {
         {3, 1, 28, 28, 32, 5, 1, 0, 1},  /* lecture CNN, first layer */
-        {30, 32, 8, 8, 64, 5, 1, 0, 1},  /* second layer: rows of 4 */
+        {30, 32, 8, 8, 64, 5, 1, 0, 1},  /* second layer: rows of 4, blocks of 16 by permutes */
+        {2, 3, 6, 7, 2, 3, 1, 0, 2},     /* small blocks (6 outputs), dilated */
+        {1, 2, 10, 6, 2, 5, 1, 0, 1},    /* 12 outputs, but spread over more than 32 inputs */
         {2, 3, 13, 11, 4, 3, 1, 1, 1},   /* padding */
         {2, 2, 17, 19, 3, 3, 1, 2, 2},   /* padding and dilation */
         {1, 1, 4, 4, 2, 3, 1, 2, 1},     /* rows and columns wholly in the padding */

@@ -134,11 +134,53 @@ static bool table_fits(const pf_conv2d_geom *g)
     return (g->h_out * g->w_out + 15) / 16 + g->h_out <= UNPADDED_TABLE;
 }
 
+/* Whether every kernel position's block (h_out x w_out <= 16 outputs) lies
+ * in the 32 inputs from the start of its kernel row: then the block is one
+ * permute of two vectors (im2col_plane_small). */
+static bool small_plane(const pf_conv2d_geom *g)
+{
+    return g->padding == 0 && g->h_out * g->w_out <= 16 &&
+           (g->h_out - 1) * g->w_in + (g->w_out - 1) + (g->k_w - 1) * g->dilation < 32;
+}
+
+/* Small output planes (the lecture CNN's second layer: 4 x 4 outputs of
+ * an 8 x 8 plane): for each kernel row, the 32 inputs from its start are
+ * loaded once, and each kernel column's block of outputs is one permute
+ * and one store (the table path took four loads and three ORs per block). */
+static AVX512 void im2col_plane_small(const pf_conv2d_geom *g, const float *plane, float *dst0, int64_t row_len)
+{
+    const int64_t k_h = g->k_h, k_w = g->k_w, w_in = g->w_in, w_out = g->w_out, dilation = g->dilation;
+    const int64_t hw = g->h_out * w_out, in_size = g->h_in * w_in;
+    int32_t first[16] = {0}; /* lane L: output (L / w_out, L % w_out) reads this input of the window */
+    for (int64_t l = 0; l < hw; l++)
+        first[l] = (int32_t)(l / w_out * w_in + l % w_out);
+    __m512i base = _mm512_loadu_si512(first);
+    __mmask16 outputs = lanes_between(0, 0, hw);
+    for (int64_t i = 0; i < k_h; i++) {
+        int64_t start = i * dilation * w_in;
+        __m512 lo = _mm512_maskz_loadu_ps(lanes_between(start, start, in_size), plane + start);
+        __m512 hi = _mm512_maskz_loadu_ps(lanes_between(start + 16, start + 16, in_size), plane + start + 16);
+        for (int64_t j = 0; j < k_w; j++) {
+            __m512i at = _mm512_add_epi32(base, _mm512_set1_epi32((int32_t)(j * dilation)));
+            __m512 v = _mm512_permutex2var_ps(lo, at, hi);
+            float *dst = dst0 + (i * k_w + j) * row_len;
+            if (hw == 16)
+                _mm512_storeu_ps(dst, v);
+            else
+                _mm512_mask_storeu_ps(dst, outputs, v);
+        }
+    }
+}
+
 /* A padded plane is copied, zeros around it, onto the stack, and the copy
  * lowered without padding: the table's loads need no column masks, and
  * the copy costs a plane where the columns cost k_h * k_w outputs. */
 AVX512 void pf_cpu_im2col_plane_f32_avx512(const pf_conv2d_geom *g, const float *plane, float *dst0, int64_t row_len)
 {
+    if (small_plane(g)) {
+        im2col_plane_small(g, plane, dst0, row_len);
+        return;
+    }
     if (g->padding == 0 && table_fits(g)) {
         im2col_plane_unpadded(g, plane, dst0, row_len);
         return;
