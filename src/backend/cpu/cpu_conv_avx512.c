@@ -23,17 +23,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 
-#include <immintrin.h>
-
-#define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
-
-/* Lanes ow0 .. ow0+15 that lie in [lo, hi). */
-static inline __mmask16 lanes_between(int64_t ow0, int64_t lo, int64_t hi)
-{
-    uint32_t below_hi = hi - ow0 >= 16 ? 0xFFFFu : hi <= ow0 ? 0u : (1u << (hi - ow0)) - 1;
-    uint32_t below_lo = lo - ow0 >= 16 ? 0xFFFFu : lo <= ow0 ? 0u : (1u << (lo - ow0)) - 1;
-    return (__mmask16)(below_hi & ~below_lo);
-}
+#include "backend/cpu/cpu_avx512.h"
 
 /* A pointer to plane[at], where at may lie outside the plane: only the
  * lanes a mask keeps inside it are read or written through it. Computed

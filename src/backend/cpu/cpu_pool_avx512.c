@@ -42,15 +42,7 @@ bool pf_cpu_max_pool2d_f32_avx512_fits(const pf_pool2d_geom *g)
 
 #if defined(__x86_64__) || defined(__i386__)
 
-#include <immintrin.h>
-
-#define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
-
-/* The first n of 16 lanes (none for n <= 0). */
-static inline __mmask16 first_lanes(int64_t n)
-{
-    return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-}
+#include "backend/cpu/cpu_avx512.h"
 
 /* Output (oh, ow) of a plane as the portable loop computes it. */
 static void max_window(const pf_pool2d_geom *g, const float *plane, int64_t oh, int64_t ow, float *y,

@@ -64,9 +64,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 
-#include <immintrin.h>
-
-#define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
+#include "backend/cpu/cpu_avx512.h"
 
 enum {
     MR = 8,                     /* rows of a C tile */
@@ -80,12 +78,6 @@ enum {
 };
 _Static_assert(MC % MR == 0, "A blocks hold whole panels");
 
-/* The first n of 16 lanes (n clamped to 0..16). */
-static inline __mmask16 lanes(int64_t n)
-{
-    return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-}
-
 /* ---- packing ---------------------------------------------------------------
  * A panel of width w (MR for A, NR for B) holds, for each step p of the
  * inner dimension, w consecutive floats: dst[p*w + r], r < w, zero where r
@@ -96,8 +88,8 @@ static AVX512 void pack_copy(float *dst, int w, const float *src, int64_t ld, in
 {
     for (int64_t p = 0; p < kc; p++)
         for (int v = 0; v * 16 < w; v++) {
-            __m512 x = _mm512_maskz_loadu_ps(lanes(valid - 16 * v), src + p * ld + 16 * v);
-            _mm512_mask_storeu_ps(dst + p * w + 16 * v, lanes(w - 16 * v), x);
+            __m512 x = _mm512_maskz_loadu_ps(first_lanes(valid - 16 * v), src + p * ld + 16 * v);
+            _mm512_mask_storeu_ps(dst + p * w + 16 * v, first_lanes(w - 16 * v), x);
         }
 }
 
@@ -148,7 +140,7 @@ static AVX512 void pack_transposed(float *dst, int w, const float *src, int64_t 
         const float *from = src + r0 * ld;
         for (int64_t p0 = 0; p0 < kc; p0 += 16) {
             int64_t kt = kc - p0 < 16 ? kc - p0 : 16;
-            __mmask16 in = lanes(kt);
+            __mmask16 in = first_lanes(kt);
             __m512 x[16];
 #pragma GCC unroll 16
             for (int r = 0; r < 16; r++)
@@ -185,7 +177,7 @@ micro_kernel(int64_t kc, const float *const *a_rows, int64_t a_step, const float
     __mmask16 mask[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < nv; v++)
-        mask[v] = lanes(nr - 16 * v);
+        mask[v] = first_lanes(nr - 16 * v);
     /* C's rows are needed only at the end: fetch them meanwhile */
     for (int i = 0; i < mr; i++)
         for (int v = 0; v < nv; v++)

@@ -24,17 +24,9 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 
-#include <immintrin.h>
-
-#define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
+#include "backend/cpu/cpu_avx512.h"
 
 enum { ROWS = 4 }; /* rows of B per pass */
-
-/* The first n of 16 lanes (none for n <= 0). */
-static inline __mmask16 first_lanes(int64_t n)
-{
-    return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-}
 
 /* Stores alpha * sum (+ beta * c) into c. */
 static inline void store(float *c, float sum, float alpha, float beta)
