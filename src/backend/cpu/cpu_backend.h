@@ -37,6 +37,28 @@ bool pf_cpu_conv2d_backward_weight(pf_dtype dtype, const pf_conv2d_geom *g, void
 /* The most scratch elements the convolution kernels take at once (larger
  * batches run in chunks of images); <= 0 restores the default. For tests. */
 void pf_cpu_conv_set_scratch_limit(int64_t elements);
+int64_t pf_cpu_conv_scratch_limit(void);
+
+/* How float32 convolutions with a 5x5 kernel, stride 1 and no dilation are
+ * computed (cpu_conv.c): AUTO (the default, or PF_CONV unset) by Winograd
+ * where both channel counts are at least 8 (measured to win there), else
+ * by im2col; IM2COL (PF_CONV=im2col) always by im2col; WINOGRAD
+ * (PF_CONV=winograd) by Winograd wherever the shape allows. Other
+ * convolutions always take im2col. Set it outside parallel regions. */
+typedef enum pf_cpu_conv_algorithm {
+    PF_CONV_AUTO,
+    PF_CONV_IM2COL,
+    PF_CONV_WINOGRAD,
+} pf_cpu_conv_algorithm;
+void pf_cpu_conv_set_algorithm(pf_cpu_conv_algorithm algorithm);
+/* Whether a float32 convolution of this geometry takes Winograd now. */
+bool pf_cpu_conv_uses_winograd(const pf_conv2d_geom *g);
+/* F(4x4, 5x5) Winograd convolution (cpu_conv_winograd.c), for the
+ * geometries pf_cpu_conv_uses_winograd accepts under PF_CONV_WINOGRAD. */
+bool pf_cpu_conv2d_winograd_f32(const pf_conv2d_geom *g, float *y, const float *x, const float *w, const float *bias);
+bool pf_cpu_conv2d_winograd_backward_input_f32(const pf_conv2d_geom *g, float *dx, const float *dy, const float *w);
+bool pf_cpu_conv2d_winograd_backward_weight_f32(const pf_conv2d_geom *g, float *dw, float *db, const float *dy,
+                                                const float *x);
 /* The outputs o in [*lo, *hi) of 0 .. count-1 whose input position
  * o*stride + shift lies inside 0 .. size-1 (the others read padding). */
 void pf_cpu_conv_inside_range(int64_t shift, int64_t stride, int64_t size, int64_t count, int64_t *lo, int64_t *hi);
@@ -80,7 +102,7 @@ bool pf_cpu_adam_step(pf_dtype dtype, int64_t n, void *param, const void *grad, 
  * `slot`, at least `bytes` long, 64-byte aligned, kept between calls and
  * grown when needed; its contents do not survive the next call with the
  * same slot. Take it at the level of the parallel loop whose thread uses it.
- * NULL with an error when out of memory. Slots 0..2 belong to the
+ * NULL with an error when out of memory. Slots 0..3 belong to the
  * convolution kernels, 4 and 5 to the AVX-512 sgemm (which they call). */
 #define PF_CPU_SCRATCH_SLOTS 6
 void *pf_cpu_scratch(int slot, size_t bytes);

@@ -4,6 +4,7 @@
  * and double: im2col into per-thread scratch and one BLAS product per chunk
  * of images; loops in cpu_conv.inc.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend/cpu/cpu_backend.h"
@@ -22,6 +23,29 @@ static int64_t conv_scratch_limit = CONV_DEFAULT_SCRATCH_LIMIT;
 void pf_cpu_conv_set_scratch_limit(int64_t elements)
 {
     conv_scratch_limit = elements > 0 ? elements : CONV_DEFAULT_SCRATCH_LIMIT;
+}
+
+int64_t pf_cpu_conv_scratch_limit(void) { return conv_scratch_limit; }
+
+static pf_cpu_conv_algorithm conv_algorithm;
+
+/* Runs when the library is loaded: PF_CONV from the environment. */
+__attribute__((constructor)) static void conv_algorithm_init(void)
+{
+    const char *env = getenv("PF_CONV");
+    conv_algorithm = !env                          ? PF_CONV_AUTO
+                     : strcmp(env, "im2col") == 0   ? PF_CONV_IM2COL
+                     : strcmp(env, "winograd") == 0 ? PF_CONV_WINOGRAD
+                                                    : PF_CONV_AUTO;
+}
+
+void pf_cpu_conv_set_algorithm(pf_cpu_conv_algorithm algorithm) { conv_algorithm = algorithm; }
+
+bool pf_cpu_conv_uses_winograd(const pf_conv2d_geom *g)
+{
+    if (conv_algorithm == PF_CONV_IM2COL || g->k_h != 5 || g->k_w != 5 || g->stride != 1 || g->dilation != 1)
+        return false;
+    return conv_algorithm == PF_CONV_WINOGRAD || (g->c_in >= 8 && g->c_out >= 8);
 }
 
 /* Cuts the n images into *nchunks chunks of *per images (the last may be
@@ -94,7 +118,8 @@ bool pf_cpu_conv2d(pf_dtype dtype, const pf_conv2d_geom *g, void *y, const void 
                    const void *bias)
 {
     if (dtype == PF_F32)
-        return conv2d_f32(g, y, x, w, bias);
+        return pf_cpu_conv_uses_winograd(g) ? pf_cpu_conv2d_winograd_f32(g, y, x, w, bias)
+                                            : conv2d_f32(g, y, x, w, bias);
     return conv2d_f64(g, y, x, w, bias);
 }
 
@@ -102,7 +127,8 @@ bool pf_cpu_conv2d_backward_input(pf_dtype dtype, const pf_conv2d_geom *g, void 
                                   const void *w)
 {
     if (dtype == PF_F32)
-        return conv2d_backward_input_f32(g, dx, dy, w);
+        return pf_cpu_conv_uses_winograd(g) ? pf_cpu_conv2d_winograd_backward_input_f32(g, dx, dy, w)
+                                            : conv2d_backward_input_f32(g, dx, dy, w);
     return conv2d_backward_input_f64(g, dx, dy, w);
 }
 
@@ -110,6 +136,7 @@ bool pf_cpu_conv2d_backward_weight(pf_dtype dtype, const pf_conv2d_geom *g, void
                                    const void *x)
 {
     if (dtype == PF_F32)
-        return conv2d_backward_weight_f32(g, dw, db, dy, x);
+        return pf_cpu_conv_uses_winograd(g) ? pf_cpu_conv2d_winograd_backward_weight_f32(g, dw, db, dy, x)
+                                            : conv2d_backward_weight_f32(g, dw, db, dy, x);
     return conv2d_backward_weight_f64(g, dw, db, dy, x);
 }
