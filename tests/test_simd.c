@@ -1,8 +1,10 @@
 /*
  * test_simd.c — the AVX-512 kernels other than the matrix product
- * (cpu_pool_avx512.c, cpu_conv_avx512.c) against the portable loops
+ * (cpu_pool_avx512.c, cpu_conv_avx512.c, cpu_conv_winograd_avx512.c)
+ * against the portable loops
  * (PF_SIMD_PORTABLE): float32 convolution (output, gradients of input,
- * weight and bias) and max pooling (output, saved positions, gradient) must
+ * weight and bias; by im2col, and by Winograd where it applies) and max
+ * pooling (output, saved positions, gradient) must
  * agree bit for bit, over geometries that take every path of the vector
  * code: the lecture CNN's layers, padding (rows and columns wholly outside
  * the image; planes small enough to be copied with their padding, and one
@@ -76,9 +78,10 @@ typedef struct conv_result {
     pf_tensor *y, *dx, *dw, *db;
 } conv_result;
 
-static conv_result run_conv(pf_ctx *ctx, const conv_case *t, pf_cpu_simd simd)
+static conv_result run_conv(pf_ctx *ctx, const conv_case *t, pf_cpu_simd simd, pf_cpu_conv_algorithm algorithm)
 {
     pf_cpu_simd_set(simd);
+    pf_cpu_conv_set_algorithm(algorithm);
     pf_tensor *x = pf_requires_grad(values(ctx, 1, UNIFORM, PF_DIMS(t->n, t->c_in, t->h, t->w)), true);
     pf_tensor *w = pf_requires_grad(values(ctx, 2, UNIFORM, PF_DIMS(t->c_out, t->c_in, t->k, t->k)), true);
     pf_tensor *b = pf_requires_grad(values(ctx, 3, UNIFORM, PF_DIMS(t->c_out)), true);
@@ -88,6 +91,7 @@ static conv_result run_conv(pf_ctx *ctx, const conv_case *t, pf_cpu_simd simd)
     PF_CHECK(pf_grad(ctx, pf_sum(ctx, pf_mul(ctx, r.y, dy)), 3, (pf_tensor *[]){x, w, b}, grads));
     r.dx = grads[0], r.dw = grads[1], r.db = grads[2];
     pf_cpu_simd_set(PF_SIMD_AUTO);
+    pf_cpu_conv_set_algorithm(PF_CONV_AUTO);
     return r;
 }
 
@@ -111,16 +115,26 @@ static void test_conv_vector_matches_portable(void **state)
         {1, 1, 5, 3300, 1, 5, 1, 0, 1},  /* rows too wide for col2im's table of masks */
         {2, 3, 15, 15, 4, 3, 2, 1, 1},   /* stride 2: portable both times */
         {1, 2, 7, 7, 3, 7, 1, 0, 1},     /* kernel as large as the image: one output */
+        /* for Winograd (5x5, stride 1): tiles cut by the edges, windows in
+         * the padding, channel counts that fill 16 lanes partly, several
+         * groups of 16 tiles per image and several chunks of images */
+        {2, 9, 11, 13, 10, 5, 1, 2, 1},
+        {1, 20, 30, 29, 17, 5, 1, 1, 1},
+        {3, 3, 6, 5, 2, 5, 1, 4, 1},
+        {70, 16, 8, 8, 8, 5, 1, 0, 1},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        conv_result vector = run_conv(ctx, &cases[i], PF_SIMD_AUTO);
-        conv_result portable = run_conv(ctx, &cases[i], PF_SIMD_PORTABLE);
-        print_message("conv case %zu\n", i);
-        assert_same_bits(vector.y, portable.y, "conv2d output");
-        assert_same_bits(vector.dx, portable.dx, "conv2d input gradient");
-        assert_same_bits(vector.dw, portable.dw, "conv2d weight gradient");
-        assert_same_bits(vector.db, portable.db, "conv2d bias gradient");
-    }
+    /* im2col everywhere, then Winograd wherever the shape allows it */
+    const pf_cpu_conv_algorithm algorithms[] = {PF_CONV_IM2COL, PF_CONV_WINOGRAD};
+    for (size_t a = 0; a < 2; a++)
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+            conv_result vector = run_conv(ctx, &cases[i], PF_SIMD_AUTO, algorithms[a]);
+            conv_result portable = run_conv(ctx, &cases[i], PF_SIMD_PORTABLE, algorithms[a]);
+            print_message("conv case %zu, %s\n", i, a ? "Winograd where it applies" : "im2col");
+            assert_same_bits(vector.y, portable.y, "conv2d output");
+            assert_same_bits(vector.dx, portable.dx, "conv2d input gradient");
+            assert_same_bits(vector.dw, portable.dw, "conv2d weight gradient");
+            assert_same_bits(vector.db, portable.db, "conv2d bias gradient");
+        }
 }
 
 /* ---- max pooling ---------------------------------------------------------- */

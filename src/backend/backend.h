@@ -170,6 +170,19 @@ typedef struct pf_backend {
     bool (*conv2d_backward_weight)(pf_dtype dtype, const pf_conv2d_geom *g, void *dw, void *db, const void *dy,
                                    const void *x);
 
+    /* Optional (NULL where a backend has none): a convolution g whose
+     * output goes straight into max pooling p (p->n, p->c, p->h_in, p->w_in
+     * are g's n, c_out, h_out, w_out), without keeping the convolution's
+     * output; y and indices (NULL: no backward will need them) as
+     * max_pool2d writes them. Its backward takes the pooled output's
+     * gradient dy and overwrites dx (NULL: not wanted), dw and db (NULL:
+     * not wanted). Same results as the two ops in turn. */
+    bool (*conv2d_max_pool2d)(pf_dtype dtype, const pf_conv2d_geom *g, const pf_pool2d_geom *p, void *y,
+                              int64_t *indices, const void *x, const void *w, const void *bias);
+    bool (*conv2d_max_pool2d_backward)(pf_dtype dtype, const pf_conv2d_geom *g, const pf_pool2d_geom *p, void *dx,
+                                       void *dw, void *db, const void *dy, const int64_t *indices, const void *x,
+                                       const void *w);
+
     /* Pooling on contiguous data. max_pool2d also writes, for each output,
      * the flat position h*w_in + w of its maximum in its input plane,
      * unless indices is NULL (no backward will need them); backward

@@ -3,7 +3,8 @@
  * child fails, the error says which layer it was:
  *   layer 7 (Linear(in_features=256, ...)): pf_linear: ...
  * ReLU followed by MaxPool2d runs as pooling then ReLU (same results, less
- * work; see relu_then_max_pool).
+ * work; see relu_then_max_pool), and Conv2d followed by the pooling as one
+ * op that never stores the convolution's output (pooled_conv).
  *
  * pf_nn_named_sequential is the same with named children and a kind of
  * its own: torchvision's AlexNet is "AlexNet" with children "features",
@@ -40,9 +41,54 @@ static bool relu_then_max_pool(const pf_module *m, int i)
     return strcmp(a->ops->kind, "ReLU") == 0 && strcmp(b->ops->kind, "MaxPool2d") == 0 && !a->hook && !b->hook;
 }
 
+static bool is_kind(const pf_module *m, int i, const char *kind)
+{
+    return i < m->n_children && strcmp(m->children[i]->ops->kind, kind) == 0 && !m->children[i]->hook;
+}
+
+/* Conv2d followed by MaxPool2d, or by ReLU then MaxPool2d (which run as
+ * pooling then ReLU): the layers after the convolution that
+ * pf_conv2d_max_pool2d takes with it (the pooling: 1, or 2 with the ReLU
+ * between), 0 when none. Taken without forward hooks, which expect the
+ * convolution's output. */
+static int pooled_conv(const pf_module *m, int i)
+{
+    if (!is_kind(m, i, "Conv2d"))
+        return 0;
+    if (is_kind(m, i + 1, "MaxPool2d"))
+        return 1;
+    return is_kind(m, i + 1, "ReLU") && is_kind(m, i + 2, "MaxPool2d") ? 2 : 0;
+}
+
+/* The convolution at i and the pooling at i + pool as one op (timed as
+ * "Conv2d+MaxPool2d" by the profiler). */
+static pf_tensor *conv_then_pool(pf_module *m, pf_ctx *ctx, int i, int pool, pf_tensor *x)
+{
+    pf_module *conv = m->children[i], *pooling = m->children[i + pool];
+    double start = pf_profile_enabled() ? pf_profile_clock() : 0;
+    pf_tensor *y = pf_conv2d_max_pool2d(ctx, x, pf_module_local(conv, "weight"), pf_module_local(conv, "bias"),
+                                        (int)conv->iarg[3], (int)conv->iarg[4], (int)conv->iarg[5],
+                                        (int)pooling->iarg[0], (int)pooling->iarg[1], (int)pooling->iarg[2]);
+    if (pf_profile_enabled())
+        pf_profile_add("Conv2d+MaxPool2d", PF_PROFILE_FORWARD, pf_profile_clock() - start);
+    /* the pooling's own error (on the long way, which the fused op takes
+     * for what it does not handle) names the pooling layer */
+    if (!y)
+        name_failing_layer(m, strncmp(pf_error(), "pf_max_pool2d", 13) == 0 ? i + pool : i);
+    return y;
+}
+
 static pf_tensor *sequential_forward(pf_module *m, pf_ctx *ctx, pf_tensor *x)
 {
     for (int i = 0; i < m->n_children && x; i++) {
+        int pool = pooled_conv(m, i);
+        if (pool) {
+            x = conv_then_pool(m, ctx, i, pool, x);
+            if (x && pool == 2 && !(x = pf_forward(ctx, m->children[i + 1], x)))
+                name_failing_layer(m, i + 1);
+            i += pool;
+            continue;
+        }
         if (relu_then_max_pool(m, i)) {
             pf_tensor *pooled = pf_forward(ctx, m->children[i + 1], x);
             if (!pooled) {

@@ -181,6 +181,112 @@ pf_tensor *pf_conv2d(pf_ctx *ctx, pf_tensor *x, pf_tensor *weight, pf_tensor *bi
     return out;
 }
 
+/* ---- conv2d then max_pool2d ---- */
+
+/* The pooling of a convolution's output plane [h, w] as pf_max_pool2d
+ * accepts it (stride 0: the kernel); false, recording nothing, otherwise. */
+static bool pool_settings(int64_t h, int64_t w, int kernel, int *stride, int padding)
+{
+    if (kernel < 1 || *stride < 0 || padding < 0 || padding > kernel / 2)
+        return false;
+    if (*stride == 0)
+        *stride = kernel;
+    return h + 2 * padding >= kernel && w + 2 * padding >= kernel;
+}
+
+/* saved[0], saved[1]: contiguous x and weight, saved[2]: the positions of
+ * the maxima; iarg[0..2]: the convolution's settings, [3..5]: the
+ * pooling's kernel, stride, padding, [6], [7]: the convolution's output
+ * plane. */
+static bool conv2d_max_pool2d_backward(pf_ctx *ctx, pf_node *n, pf_tensor *g, pf_tensor **gin)
+{
+    pf_tensor *x = n->saved[0], *w = n->saved[1], *bias = n->in[2];
+    conv_settings s = node_settings(n);
+    pf_tensor *dy = pf_contiguous(ctx, g);
+    if (!dy)
+        return false;
+    pf_conv2d_geom geom = {
+        .n = x->shape[0], .c_in = x->shape[1], .h_in = x->shape[2], .w_in = x->shape[3],
+        .c_out = w->shape[0], .h_out = n->iarg[6], .w_out = n->iarg[7],
+        .k_h = w->shape[2], .k_w = w->shape[3], .stride = s.stride, .padding = s.padding, .dilation = s.dilation,
+    };
+    pf_pool2d_geom pool = {
+        .n = geom.n, .c = geom.c_out, .h_in = geom.h_out, .w_in = geom.w_out, .h_out = dy->shape[2],
+        .w_out = dy->shape[3], .kernel = n->iarg[3], .stride = n->iarg[4], .padding = n->iarg[5],
+    };
+    bool want_x = n->in[0]->requires_grad, want_bias = bias && bias->requires_grad;
+    pf_tensor *dx = want_x ? pf_empty_like(ctx, x) : NULL, *dw = pf_empty_like(ctx, w);
+    pf_tensor *db = want_bias ? pf_empty_like(ctx, bias) : NULL;
+    if ((want_x && !dx) || !dw || (want_bias && !db))
+        return false;
+    if (!pf_backend_get(x->device)->conv2d_max_pool2d_backward(
+            x->dtype, &geom, &pool, dx ? pf_tensor_data(dx) : NULL, pf_tensor_data(dw), db ? pf_tensor_data(db) : NULL,
+            pf_tensor_data(dy), pf_tensor_data(n->saved[2]), pf_tensor_data(x), pf_tensor_data(w)))
+        return false;
+    gin[0] = dx;
+    gin[1] = n->in[1]->requires_grad ? dw : NULL;
+    gin[2] = db;
+    return true;
+}
+
+pf_tensor *pf_conv2d_max_pool2d(pf_ctx *ctx, pf_tensor *x, pf_tensor *weight, pf_tensor *bias, int stride,
+                                int padding, int dilation, int pool_kernel, int pool_stride, int pool_padding)
+{
+    static const char op[] = "pf_conv2d_max_pool2d";
+    PF_REQUIRE(ctx, x, weight);
+    /* Anything the fused kernel does not take, or that either op would
+     * refuse, goes the long way, which also words the errors. */
+    const pf_backend *be = pf_backend_get(x->device);
+    conv_settings s = {stride ? stride : 1, padding, dilation ? dilation : 1};
+    bool operands = x->ndim == 4 && weight->ndim == 4 && pf_is_float(x->dtype) && weight->dtype == x->dtype &&
+                    weight->device == x->device && x->shape[1] == weight->shape[1] && weight->shape[2] > 0 &&
+                    weight->shape[3] > 0 &&
+                    (!bias || (bias->ndim == 1 && bias->shape[0] == weight->shape[0] && bias->dtype == x->dtype &&
+                               bias->device == x->device));
+    int64_t h_out = operands ? conv_out_size(x->shape[2], weight->shape[2], &s) : 0;
+    int64_t w_out = operands ? conv_out_size(x->shape[3], weight->shape[3], &s) : 0;
+    if (!be->conv2d_max_pool2d || stride < 0 || padding < 0 || dilation < 0 || h_out <= 0 || w_out <= 0 ||
+        !pool_settings(h_out, w_out, pool_kernel, &pool_stride, pool_padding))
+        return pf_max_pool2d(ctx, pf_conv2d(ctx, x, weight, bias, stride, padding, dilation), pool_kernel,
+                             pool_stride, pool_padding);
+    pf_tensor *xc = contiguous_untracked(ctx, x), *wc = contiguous_untracked(ctx, weight);
+    pf_tensor *bc = bias ? contiguous_untracked(ctx, bias) : NULL;
+    if (!xc || !wc || (bias && !bc))
+        return NULL;
+    int64_t pooled_h = (h_out + 2 * pool_padding - pool_kernel) / pool_stride + 1;
+    int64_t pooled_w = (w_out + 2 * pool_padding - pool_kernel) / pool_stride + 1;
+    pf_tensor *out = pf_empty_on(ctx, x->dtype, x->device, PF_DIMS(x->shape[0], weight->shape[0], pooled_h, pooled_w));
+    pf_tensor *indices = NULL;
+    if (!out || (pf_tape_wants(3, (pf_tensor *[]){x, weight, bias}) &&
+                 !(indices = pf_empty_on(ctx, PF_I64, x->device, out->ndim, out->shape))))
+        return NULL;
+    pf_conv2d_geom geom = {
+        .n = x->shape[0], .c_in = x->shape[1], .h_in = x->shape[2], .w_in = x->shape[3],
+        .c_out = weight->shape[0], .h_out = h_out, .w_out = w_out,
+        .k_h = weight->shape[2], .k_w = weight->shape[3], .stride = s.stride, .padding = s.padding,
+        .dilation = s.dilation,
+    };
+    pf_pool2d_geom pool = {
+        .n = geom.n, .c = geom.c_out, .h_in = h_out, .w_in = w_out, .h_out = pooled_h, .w_out = pooled_w,
+        .kernel = pool_kernel, .stride = pool_stride, .padding = pool_padding,
+    };
+    if (!be->conv2d_max_pool2d(x->dtype, &geom, &pool, pf_tensor_data(out), indices ? pf_tensor_data(indices) : NULL,
+                               pf_tensor_data(xc), pf_tensor_data(wc), bc ? pf_tensor_data(bc) : NULL))
+        return NULL;
+    if (!pf_record(ctx, out, op, conv2d_max_pool2d_backward, 3, (pf_tensor *[]){x, weight, bias}))
+        return NULL;
+    if (out->node) {
+        save_settings(out->node, &s);
+        int64_t more[5] = {pool_kernel, pool_stride, pool_padding, h_out, w_out};
+        for (int i = 0; i < 5; i++)
+            out->node->iarg[3 + i] = more[i];
+        out->node->saved[0] = xc;
+        out->node->saved[1] = wc;
+        out->node->saved[2] = indices;
+    }
+    return out;
+}
+
 /* ---- conv_transpose2d ---- */
 
 /* Output size of a transposed convolution along one side. */

@@ -34,6 +34,14 @@ bool pf_cpu_conv2d_backward_input(pf_dtype dtype, const pf_conv2d_geom *g, void 
                                   const void *w);
 bool pf_cpu_conv2d_backward_weight(pf_dtype dtype, const pf_conv2d_geom *g, void *dw, void *db, const void *dy,
                                    const void *x);
+/* A convolution whose output goes straight into max pooling
+ * (backend.h's conv2d_max_pool2d): chunk by chunk where im2col computes it,
+ * so the convolution's output lives only in each thread's scratch. */
+bool pf_cpu_conv2d_max_pool2d(pf_dtype dtype, const pf_conv2d_geom *g, const pf_pool2d_geom *p, void *y,
+                              int64_t *indices, const void *x, const void *w, const void *bias);
+bool pf_cpu_conv2d_max_pool2d_backward(pf_dtype dtype, const pf_conv2d_geom *g, const pf_pool2d_geom *p, void *dx,
+                                       void *dw, void *db, const void *dy, const int64_t *indices, const void *x,
+                                       const void *w);
 /* The most scratch elements the convolution kernels take at once (larger
  * batches run in chunks of images); <= 0 restores the default. For tests. */
 void pf_cpu_conv_set_scratch_limit(int64_t elements);
@@ -56,6 +64,10 @@ bool pf_cpu_conv_uses_winograd(const pf_conv2d_geom *g);
 /* F(4x4, 5x5) Winograd convolution (cpu_conv_winograd.c), for the
  * geometries pf_cpu_conv_uses_winograd accepts under PF_CONV_WINOGRAD. */
 bool pf_cpu_conv2d_winograd_f32(const pf_conv2d_geom *g, float *y, const float *x, const float *w, const float *bias);
+/* Both gradients at once (dx or dw may be NULL; db may be NULL), sharing
+ * the transform of dy. */
+bool pf_cpu_conv2d_winograd_backward_f32(const pf_conv2d_geom *g, float *dx, float *dw, float *db, const float *dy,
+                                         const float *x, const float *w);
 bool pf_cpu_conv2d_winograd_backward_input_f32(const pf_conv2d_geom *g, float *dx, const float *dy, const float *w);
 bool pf_cpu_conv2d_winograd_backward_weight_f32(const pf_conv2d_geom *g, float *dw, float *db, const float *dy,
                                                 const float *x);
@@ -103,8 +115,9 @@ bool pf_cpu_adam_step(pf_dtype dtype, int64_t n, void *param, const void *grad, 
  * grown when needed; its contents do not survive the next call with the
  * same slot. Take it at the level of the parallel loop whose thread uses it.
  * NULL with an error when out of memory. Slots 0..3 belong to the
- * convolution kernels, 4 and 5 to the AVX-512 sgemm (which they call). */
-#define PF_CPU_SCRATCH_SLOTS 6
+ * convolution kernels, 4 and 5 to the AVX-512 sgemm (which they call), 6 to
+ * the output of a convolution followed by max pooling. */
+#define PF_CPU_SCRATCH_SLOTS 7
 void *pf_cpu_scratch(int slot, size_t bytes);
 /* Bytes held by all scratch buffers. */
 size_t pf_cpu_scratch_bytes(void);

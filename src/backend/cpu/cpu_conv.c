@@ -45,6 +45,11 @@ bool pf_cpu_conv_uses_winograd(const pf_conv2d_geom *g)
 {
     if (conv_algorithm == PF_CONV_IM2COL || g->k_h != 5 || g->k_w != 5 || g->stride != 1 || g->dilation != 1)
         return false;
+    /* the transforms address the tensors with 32-bit offsets */
+    const double limit = 2147483647.0;
+    if ((double)g->n * g->c_in * g->h_in * g->w_in >= limit || (double)g->n * g->c_out * g->h_out * g->w_out >= limit ||
+        (double)g->c_out * g->c_in * 25 >= limit)
+        return false;
     return conv_algorithm == PF_CONV_WINOGRAD || (g->c_in >= 8 && g->c_out >= 8);
 }
 
@@ -139,4 +144,39 @@ bool pf_cpu_conv2d_backward_weight(pf_dtype dtype, const pf_conv2d_geom *g, void
         return pf_cpu_conv_uses_winograd(g) ? pf_cpu_conv2d_winograd_backward_weight_f32(g, dw, db, dy, x)
                                             : conv2d_backward_weight_f32(g, dw, db, dy, x);
     return conv2d_backward_weight_f64(g, dw, db, dy, x);
+}
+
+/* A convolution the fused path does not cut into chunks (Winograd's own
+ * plan): its whole output in the calling thread's scratch slot 6. */
+static bool conv2d_max_pool2d_whole(pf_dtype dtype, const pf_conv2d_geom *g, const pf_pool2d_geom *p, void *y,
+                                    int64_t *indices, const void *x, const void *w, const void *bias)
+{
+    size_t size = pf_dtype_size(dtype) * (size_t)(g->n * g->c_out * g->h_out * g->w_out);
+    void *conv = pf_cpu_scratch(6, size);
+    return conv && pf_cpu_conv2d(dtype, g, conv, x, w, bias) && pf_cpu_max_pool2d(dtype, p, y, indices, conv);
+}
+
+bool pf_cpu_conv2d_max_pool2d(pf_dtype dtype, const pf_conv2d_geom *g, const pf_pool2d_geom *p, void *y,
+                              int64_t *indices, const void *x, const void *w, const void *bias)
+{
+    if (dtype == PF_F32 && pf_cpu_conv_uses_winograd(g))
+        return conv2d_max_pool2d_whole(dtype, g, p, y, indices, x, w, bias);
+    if (dtype == PF_F32)
+        return conv2d_max_pool2d_f32(g, p, y, indices, x, w, bias);
+    return conv2d_max_pool2d_f64(g, p, y, indices, x, w, bias);
+}
+
+bool pf_cpu_conv2d_max_pool2d_backward(pf_dtype dtype, const pf_conv2d_geom *g, const pf_pool2d_geom *p, void *dx,
+                                       void *dw, void *db, const void *dy, const int64_t *indices, const void *x,
+                                       const void *w)
+{
+    if (dtype == PF_F32 && pf_cpu_conv_uses_winograd(g)) {
+        size_t size = sizeof(float) * (size_t)(g->n * g->c_out * g->h_out * g->w_out);
+        void *dconv = pf_cpu_scratch(6, size);
+        return dconv && pf_cpu_max_pool2d_backward(dtype, p, dconv, dy, indices) &&
+               pf_cpu_conv2d_winograd_backward_f32(g, dx, dw, db, dconv, x, w);
+    }
+    if (dtype == PF_F32)
+        return conv2d_max_pool2d_backward_f32(g, p, dx, dw, db, dy, indices, x, w);
+    return conv2d_max_pool2d_backward_f64(g, p, dx, dw, db, dy, indices, x, w);
 }

@@ -274,102 +274,103 @@ bool pf_cpu_conv2d_winograd_f32(const pf_conv2d_geom *g, float *y, const float *
     return ok;
 }
 
-/* ---- gradient with respect to the input ----------------------------------- */
+/* ---- gradients ------------------------------------------------------------ */
 
-static bool backward_input_chunk(const wino_chunk *ch, float *dx, const float *dy, const float *u)
-{
-    const pf_conv2d_geom *g = ch->g;
-    float *dv = pf_cpu_scratch(0, sizeof(float) * (size_t)(POSITIONS * g->c_in * ch->padded));
-    float *dm = pf_cpu_scratch(1, sizeof(float) * (size_t)(POSITIONS * g->c_out * ch->padded));
-    if (!dv || !dm)
-        return false;
-    output_grad_transform_chunk(ch, dy, dm);
-    if (!products(true, false, g->c_in, ch->padded, g->c_out, u, g->c_in, g->c_out * g->c_in, dm, ch->padded,
-                  g->c_out * ch->padded, dv, ch->padded, g->c_in * ch->padded))
-        return false;
-    const wino_transforms *t = transforms();
-    PF_PARALLEL_FOR(g->c_in * ch->padded * 1024 > PARALLEL_WORK, c, g->c_in,
-                    { t->input_grad(ch, dv, c, dx); });
-    return true;
-}
-
-bool pf_cpu_conv2d_winograd_backward_input_f32(const pf_conv2d_geom *g, float *dx, const float *dy, const float *w)
-{
-    wino_plan plan = plan_for(g);
-    const float *u = transformed_weight(g, w);
-    if (!u)
-        return false;
-    if (plan.nchunks == 1) {
-        wino_chunk ch = chunk_of(g, &plan, 0);
-        return backward_input_chunk(&ch, dx, dy, u);
-    }
-    bool ok = true;
-#pragma omp parallel for schedule(static) reduction(&& : ok)
-    for (int64_t c = 0; c < plan.nchunks; c++) {
-        wino_chunk ch = chunk_of(g, &plan, c);
-        ok = backward_input_chunk(&ch, dx, dy, u) && ok;
-    }
-    return ok;
-}
-
-/* ---- gradient with respect to the weight and bias ------------------------- */
-
-/* The chunk's dU [64, c_out, c_in] into du. */
-static bool backward_weight_chunk(const wino_chunk *ch, float *du, const float *dy, const float *x)
+/* The chunk's gradients from its dM: its partial dU [64, c_out, c_in] into
+ * du (when not NULL; V lowered again), then its share of dx (when not
+ * NULL). dM is computed once for both. */
+static bool backward_chunk(const wino_chunk *ch, float *dx, float *du, const float *dy, const float *x,
+                           const float *u)
 {
     const pf_conv2d_geom *g = ch->g;
     float *v = pf_cpu_scratch(0, sizeof(float) * (size_t)(POSITIONS * g->c_in * ch->padded));
     float *dm = pf_cpu_scratch(1, sizeof(float) * (size_t)(POSITIONS * g->c_out * ch->padded));
     if (!v || !dm)
         return false;
-    input_transform_chunk(ch, x, v);
     output_grad_transform_chunk(ch, dy, dm);
-    return products(false, true, g->c_out, g->c_in, ch->padded, dm, ch->padded, g->c_out * ch->padded, v,
-                    ch->padded, g->c_in * ch->padded, du, g->c_in, g->c_out * g->c_in);
+    if (du) {
+        input_transform_chunk(ch, x, v);
+        if (!products(false, true, g->c_out, g->c_in, ch->padded, dm, ch->padded, g->c_out * ch->padded, v,
+                      ch->padded, g->c_in * ch->padded, du, g->c_in, g->c_out * g->c_in))
+            return false;
+    }
+    if (!dx)
+        return true;
+    float *dv = v; /* V is no longer needed */
+    if (!products(true, false, g->c_in, ch->padded, g->c_out, u, g->c_in, g->c_out * g->c_in, dm, ch->padded,
+                  g->c_out * ch->padded, dv, ch->padded, g->c_in * ch->padded))
+        return false;
+    const wino_transforms *t = transforms();
+    PF_PARALLEL_FOR(g->c_in * ch->padded * 1024 > PARALLEL_WORK, c, g->c_in, { t->input_grad(ch, dv, c, dx); });
+    return true;
 }
 
-bool pf_cpu_conv2d_winograd_backward_weight_f32(const pf_conv2d_geom *g, float *dw, float *db, const float *dy,
-                                                const float *x)
+/* The bias gradient: each channel's sum of dy, in double, in order. */
+static void bias_grad(const pf_conv2d_geom *g, float *db, const float *dy)
 {
-    int64_t hw = g->h_out * g->w_out, usize = POSITIONS * g->c_out * g->c_in;
-    for (int64_t o = 0; db && o < g->c_out; o++) {
+    int64_t hw = g->h_out * g->w_out;
+    for (int64_t o = 0; o < g->c_out; o++) {
         double sum = 0;
         for (int64_t b = 0; b < g->n; b++)
             for (int64_t p = 0; p < hw; p++)
                 sum += dy[(b * g->c_out + o) * hw + p];
         db[o] = (float)sum;
     }
+}
+
+bool pf_cpu_conv2d_winograd_backward_f32(const pf_conv2d_geom *g, float *dx, float *dw, float *db, const float *dy,
+                                         const float *x, const float *w)
+{
+    int64_t usize = POSITIONS * g->c_out * g->c_in;
+    if (db)
+        bias_grad(g, db, dy);
     wino_plan plan = plan_for(g);
+    const float *u = dx ? transformed_weight(g, w) : NULL;
     /* One partial dU per chunk (the calling thread's scratch slot 2). */
     int64_t nchunks = plan.nchunks > 0 ? plan.nchunks : 1;
-    float *partial = pf_cpu_scratch(2, sizeof(float) * (size_t)(nchunks * usize));
-    if (!partial)
+    float *partial = dw ? pf_cpu_scratch(2, sizeof(float) * (size_t)(nchunks * usize)) : NULL;
+    if ((dx && !u) || (dw && !partial))
         return false;
     if (plan.nchunks == 0) {
-        memset(partial, 0, sizeof(float) * (size_t)usize);
+        if (partial)
+            memset(partial, 0, sizeof(float) * (size_t)usize);
     } else if (plan.nchunks == 1) {
         wino_chunk ch = chunk_of(g, &plan, 0);
-        if (!backward_weight_chunk(&ch, partial, dy, x))
+        if (!backward_chunk(&ch, dx, partial, dy, x, u))
             return false;
     } else {
         bool ok = true;
 #pragma omp parallel for schedule(static) reduction(&& : ok)
         for (int64_t c = 0; c < plan.nchunks; c++) {
             wino_chunk ch = chunk_of(g, &plan, c);
-            ok = backward_weight_chunk(&ch, partial + c * usize, dy, x) && ok;
+            ok = backward_chunk(&ch, dx, partial ? partial + c * usize : NULL, dy, x, u) && ok;
         }
         if (!ok)
             return false;
-        PF_PARALLEL_FOR(usize > PARALLEL_WORK, i, usize, {
-            float sum = partial[i];
-            for (int64_t c = 1; c < plan.nchunks; c++)
-                sum += partial[c * usize + i];
-            partial[i] = sum;
-        });
+        if (partial)
+            PF_PARALLEL_FOR(usize > PARALLEL_WORK, i, usize, {
+                float sum = partial[i];
+                for (int64_t c = 1; c < plan.nchunks; c++)
+                    sum += partial[c * usize + i];
+                partial[i] = sum;
+            });
     }
+    if (!dw)
+        return true;
     int64_t groups = channel_groups(g);
     const wino_transforms *t = transforms();
     PF_PARALLEL_FOR(g->c_out * g->c_in * 1024 > PARALLEL_WORK, og, g->c_out * groups,
                     { t->weight_grad(g, partial, og / groups, og % groups * LANES, dw); });
     return true;
+}
+
+bool pf_cpu_conv2d_winograd_backward_input_f32(const pf_conv2d_geom *g, float *dx, const float *dy, const float *w)
+{
+    return pf_cpu_conv2d_winograd_backward_f32(g, dx, NULL, NULL, dy, NULL, w);
+}
+
+bool pf_cpu_conv2d_winograd_backward_weight_f32(const pf_conv2d_geom *g, float *dw, float *db, const float *dy,
+                                                const float *x)
+{
+    return pf_cpu_conv2d_winograd_backward_f32(g, NULL, dw, db, dy, x, NULL);
 }
