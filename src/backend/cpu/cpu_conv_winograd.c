@@ -125,6 +125,24 @@ static inline void wvec_store_windows(float *base, const wino_lanes *ix, int row
             }
 }
 
+static inline void wvec_load_strided(const float *base, int64_t step, int lanes, int count, wvec *v)
+{
+    for (int k = 0; k < count; k++)
+        v[k] = wvec_zero();
+    for (int l = 0; l < lanes; l++)
+        for (int k = 0; k < count; k++)
+            v[k].f[l] = base[l * step + k];
+}
+
+static inline void wvec_store_strided(float *base, int64_t step, int lanes, int count, const wvec *v, bool add)
+{
+    for (int l = 0; l < lanes; l++)
+        for (int k = 0; k < count; k++) {
+            float *at = base + l * step + k;
+            *at = add ? *at + v[k].f[l] : v[k].f[l];
+        }
+}
+
 #define WINO_ATTR
 #define WINO_NAME(name) name##_portable
 #include "backend/cpu/cpu_winograd.inc"

@@ -125,6 +125,39 @@ static AVX512 void wvec_store_windows(float *base, const wino_lanes *ix, int row
         }
 }
 
+static AVX512 void wvec_load_strided(const float *base, int64_t step, int lanes, int count, wvec *v)
+{
+    for (int b = 0; b * 16 < count; b++) {
+        __mmask16 elements = first_lanes(count - 16 * b);
+        __m512 r[16];
+        for (int l = 0; l < 16; l++)
+            r[l] = l < lanes ? _mm512_maskz_loadu_ps(elements, base + l * step + 16 * b) : _mm512_setzero_ps();
+        transpose16(r);
+        for (int k = 0; k < 16; k++)
+            v[16 * b + k] = r[k];
+    }
+}
+
+static AVX512 void wvec_store_strided(float *base, int64_t step, int lanes, int count, const wvec *v, bool add)
+{
+    int blocks = (count + 15) / 16;
+    __m512 r[WINO_POSITIONS / 16][16];
+    for (int b = 0; b < blocks; b++) {
+        for (int k = 0; k < 16; k++)
+            r[b][k] = 16 * b + k < count ? v[16 * b + k] : _mm512_setzero_ps();
+        transpose16(r[b]);
+    }
+    for (int l = 0; l < lanes; l++)
+        for (int b = 0; b < blocks; b++) {
+            __mmask16 elements = first_lanes(count - 16 * b);
+            float *at = base + l * step + 16 * b;
+            __m512 value = r[b][l];
+            if (add)
+                value = _mm512_add_ps(_mm512_maskz_loadu_ps(elements, at), value);
+            _mm512_mask_storeu_ps(at, elements, value);
+        }
+}
+
 #define WINO_ATTR AVX512
 #define WINO_NAME(name) name##_avx512
 #include "backend/cpu/cpu_winograd.inc"
