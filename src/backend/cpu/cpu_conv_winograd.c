@@ -323,17 +323,18 @@ static bool backward_chunk(const wino_chunk *ch, float *dx, float *du, const flo
     return true;
 }
 
-/* The bias gradient: each channel's sum of dy, in double, in order. */
+/* The bias gradient: each channel's sum of dy, in double, in order (a
+ * channel per thread). */
 static void bias_grad(const pf_conv2d_geom *g, float *db, const float *dy)
 {
     int64_t hw = g->h_out * g->w_out;
-    for (int64_t o = 0; o < g->c_out; o++) {
+    PF_PARALLEL_FOR(g->n * g->c_out * hw > PARALLEL_WORK, o, g->c_out, {
         double sum = 0;
         for (int64_t b = 0; b < g->n; b++)
             for (int64_t p = 0; p < hw; p++)
                 sum += dy[(b * g->c_out + o) * hw + p];
         db[o] = (float)sum;
-    }
+    });
 }
 
 bool pf_cpu_conv2d_winograd_backward_f32(const pf_conv2d_geom *g, float *dx, float *dw, float *db, const float *dy,
