@@ -42,6 +42,18 @@ bool pf_cpu_conv2d_max_pool2d(pf_dtype dtype, const pf_conv2d_geom *g, const pf_
 bool pf_cpu_conv2d_max_pool2d_backward(pf_dtype dtype, const pf_conv2d_geom *g, const pf_pool2d_geom *p, void *dx,
                                        void *dw, void *db, const void *dy, const int64_t *indices, const void *x,
                                        const void *w);
+/* Its weight and bias gradients straight from the pooled gradient and the
+ * positions of the maxima (cpu_conv_pool_grad.c), float32, where
+ * pf_cpu_conv_pool_grad_fits. */
+#define PF_CPU_POOL_GRAD_MAX_ROWS 8
+#define PF_CPU_POOL_GRAD_SETS 4
+bool pf_cpu_conv_pool_grad_fits(const pf_conv2d_geom *g, const pf_pool2d_geom *p);
+bool pf_cpu_conv_pool_grad_f32(const pf_conv2d_geom *g, const pf_pool2d_geom *p, float *dw, float *db,
+                               const float *dy, const int64_t *indices, const float *x);
+/* One output channel of it with AVX-512 (cpu_conv_pool_grad_avx512.c). */
+void pf_cpu_conv_pool_grad_channel_avx512(const pf_conv2d_geom *g, const pf_pool2d_geom *p, int64_t o, float *dw_o,
+                                          float *db_o, const float *dy, const int64_t *indices, const float *x);
+
 /* The most scratch elements the convolution kernels take at once (larger
  * batches run in chunks of images); <= 0 restores the default. For tests. */
 void pf_cpu_conv_set_scratch_limit(int64_t elements);

@@ -176,6 +176,8 @@ bool pf_cpu_conv2d_max_pool2d_backward(pf_dtype dtype, const pf_conv2d_geom *g, 
         return dconv && pf_cpu_max_pool2d_backward(dtype, p, dconv, dy, indices) &&
                pf_cpu_conv2d_winograd_backward_f32(g, dx, dw, db, dconv, x, w);
     }
+    if (dtype == PF_F32 && !dx && pf_cpu_conv_pool_grad_fits(g, p))
+        return pf_cpu_conv_pool_grad_f32(g, p, dw, db, dy, indices, x);
     if (dtype == PF_F32)
         return conv2d_max_pool2d_backward_f32(g, p, dx, dw, db, dy, indices, x, w);
     return conv2d_max_pool2d_backward_f64(g, p, dx, dw, db, dy, indices, x, w);
