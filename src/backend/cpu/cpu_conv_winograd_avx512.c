@@ -17,7 +17,6 @@
 
 typedef __m512 wvec;
 
-static inline AVX512 wvec wvec_zero(void) { return _mm512_setzero_ps(); }
 static inline AVX512 wvec wvec_set1(float x) { return _mm512_set1_ps(x); }
 static inline AVX512 wvec wvec_add(wvec a, wvec b) { return _mm512_add_ps(a, b); }
 static inline AVX512 wvec wvec_sub(wvec a, wvec b) { return _mm512_sub_ps(a, b); }
