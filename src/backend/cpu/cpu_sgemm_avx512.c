@@ -93,43 +93,6 @@ static AVX512 void pack_copy(float *dst, int w, const float *src, int64_t ld, in
         }
 }
 
-/* Transposes 16 rows of 16 floats in place (r[i][j] becomes r[j][i]). */
-static inline AVX512 __attribute__((always_inline)) void transpose16(__m512 r[16])
-{
-    __m512 t[16];
-    /* interleave pairs of rows, then pairs of pairs: r[4g + c] holds, in
-     * each 128-bit lane L, column 4L + c of rows 4g .. 4g+3 */
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-#pragma GCC unroll 16
-    for (int g = 0; g < 16; g += 4) {
-        __m512d a = _mm512_castps_pd(t[g]), b = _mm512_castps_pd(t[g + 1]);
-        __m512d c = _mm512_castps_pd(t[g + 2]), d = _mm512_castps_pd(t[g + 3]);
-        r[g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        r[g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        r[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        r[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    /* then gather the 128-bit lanes: two rounds of shuffle_f32x4 */
-#pragma GCC unroll 16
-    for (int c = 0; c < 4; c++) {
-        t[c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
-        t[4 + c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);
-        t[8 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
-        t[12 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);
-    }
-#pragma GCC unroll 16
-    for (int c = 0; c < 4; c++) {
-        r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
-        r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xdd);
-        r[4 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0x88);
-        r[12 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0xdd);
-    }
-}
-
 /* dst[p*w + r] = src[r*ld + p] for r < valid, 0 for valid <= r < w (w a
  * multiple of 16, here NR): rows of src become columns of the panel, 16 x 16
  * floats at a time. */
