@@ -509,8 +509,8 @@ pf_tensor *pf_linear(pf_ctx *ctx, pf_tensor *x, pf_tensor *weight, pf_tensor *bi
  * when it would be below 1 or when the channels differ, e.g.
  *   pf_conv2d: input [8,3,28,28] has 3 channels but weight [32,1,5,5] expects 1
  * Runs as im2col and a matrix product per chunk of images; float32 with a
- * 5x5 kernel, stride 1, no dilation and at least 8 channels in and out, by
- * Winograd's F(4x4, 5x5) (relative rounding errors about 1e-6 rather than
+ * 5x5 kernel, stride 1, no dilation, at least 8 channels in and out and at
+ * least 64 tiles of 4x4 outputs in the batch, by Winograd's F(4x4, 5x5) (relative rounding errors about 1e-6 rather than
  * 1e-7; PF_CONV=im2col in the environment turns it off). */
 pf_tensor *pf_conv2d(pf_ctx *ctx, pf_tensor *x, pf_tensor *weight, pf_tensor *bias, int stride, int padding,
                      int dilation);

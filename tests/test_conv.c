@@ -291,10 +291,22 @@ static void check_weight_grad_views(pf_ctx *ctx, const pf_golden *g, pf_tensor *
 }
 
 /* The lecture's CNN (without activations) on a batch of 2:
- * conv 1->32 k5, maxpool 3, conv 32->64 k5, maxpool 2. */
+ * conv 1->32 k5, maxpool 3, conv 32->64 k5, maxpool 2; the second
+ * convolution by im2col (two tiles are too few for Winograd by default),
+ * then by Winograd, forced, within the same tolerance. */
+static void check_lecture_cnn_golden(pf_ctx *ctx);
+
 static void test_lecture_cnn_golden(void **state)
 {
     pf_ctx *ctx = *state;
+    check_lecture_cnn_golden(ctx);
+    pf_cpu_conv_set_algorithm(PF_CONV_WINOGRAD);
+    check_lecture_cnn_golden(ctx);
+    pf_cpu_conv_set_algorithm(PF_CONV_AUTO);
+}
+
+static void check_lecture_cnn_golden(pf_ctx *ctx)
+{
     pf_golden g = pf_golden_load(ctx, "conv_lecture");
     pf_tensor *x = coded_leaf(ctx, &g, "x", PF_F32);
     pf_tensor *w1 = coded_leaf(ctx, &g, "w1", PF_F32), *b1 = coded_leaf(ctx, &g, "b1", PF_F32);

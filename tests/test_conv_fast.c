@@ -98,13 +98,16 @@ static void test_winograd_matches_im2col(void **state)
     }
 }
 
-/* The default takes Winograd for 5x5, stride 1, no dilation, float32 and at
- * least 8 channels each way; never otherwise. */
+/* The default takes Winograd for 5x5, stride 1, no dilation, float32, at
+ * least 8 channels each way and 64 tiles; never otherwise. */
 static void test_winograd_choice(void **state)
 {
     (void)state;
-    pf_conv2d_geom g = geometry(&(conv_case){2, 8, 12, 12, 8, 0});
+    pf_conv2d_geom g = geometry(&(conv_case){8, 8, 16, 16, 8, 0}); /* 8 images of 3 x 3 tiles */
     assert_true(pf_cpu_conv_uses_winograd(&g));
+    g.n = 7; /* 63 tiles: the kernels' transform would not pay */
+    assert_false(pf_cpu_conv_uses_winograd(&g));
+    g.n = 8;
     g.c_in = 7;
     assert_false(pf_cpu_conv_uses_winograd(&g)); /* a first layer: im2col */
     g.c_in = 8, g.c_out = 1;
@@ -179,7 +182,7 @@ static void test_conv_max_pool_same_bits(void **state)
     pf_ctx *ctx = *state;
     const pooled_case cases[] = {
         {7, 1, 28, 28, 32, 5, 1, 0, 1, 3, 3, 0, PF_F32, true, false}, /* lecture, first layer: 7 chunks */
-        {5, 32, 8, 8, 64, 5, 1, 0, 1, 2, 2, 0, PF_F32, true, true},   /* second layer: Winograd, whole */
+        {70, 32, 8, 8, 64, 5, 1, 0, 1, 2, 2, 0, PF_F32, true, true},  /* second layer: Winograd, whole */
         {3, 3, 13, 11, 4, 3, 2, 1, 1, 3, 2, 1, PF_F32, false, true},  /* strided, padded pooling */
         {2, 2, 9, 9, 3, 3, 1, 1, 2, 2, 0, 0, PF_F64, true, true},     /* float64, dilated, stride 0 */
         {40, 2, 6, 6, 3, 3, 1, 0, 1, 2, 2, 0, PF_F32, true, true},    /* small planes: chunks of several */

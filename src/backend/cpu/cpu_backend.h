@@ -61,8 +61,8 @@ int64_t pf_cpu_conv_scratch_limit(void);
 
 /* How float32 convolutions with a 5x5 kernel, stride 1 and no dilation are
  * computed (cpu_conv.c): AUTO (the default, or PF_CONV unset) by Winograd
- * where both channel counts are at least 8 (measured to win there), else
- * by im2col; IM2COL (PF_CONV=im2col) always by im2col; WINOGRAD
+ * where both channel counts are at least 8 and the batch holds at least 64
+ * tiles of 4x4 outputs (measured to win there), else by im2col; IM2COL (PF_CONV=im2col) always by im2col; WINOGRAD
  * (PF_CONV=winograd) by Winograd wherever the shape allows. Other
  * convolutions always take im2col. Set it outside parallel regions. */
 typedef enum pf_cpu_conv_algorithm {
