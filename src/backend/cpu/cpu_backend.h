@@ -57,7 +57,10 @@ void pf_cpu_conv_pool_grad_channel_avx512(const pf_conv2d_geom *g, const pf_pool
 /* The most scratch elements the convolution kernels take at once (larger
  * batches run in chunks of images); <= 0 restores the default. For tests. */
 void pf_cpu_conv_set_scratch_limit(int64_t elements);
-int64_t pf_cpu_conv_scratch_limit(void);
+/* Cuts n images into *nchunks chunks of *per (the last may be smaller), as
+ * even as possible: `want` images per chunk, fewer where per_image scratch
+ * elements each would pass the limit, at least one. */
+void pf_cpu_conv_chunks(int64_t n, int64_t want, int64_t per_image, int64_t *nchunks, int64_t *per);
 
 /* How float32 convolutions with a 5x5 kernel, stride 1 and no dilation are
  * computed (cpu_conv.c): AUTO (the default, or PF_CONV unset) by Winograd

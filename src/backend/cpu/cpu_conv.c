@@ -25,7 +25,6 @@ void pf_cpu_conv_set_scratch_limit(int64_t elements)
     conv_scratch_limit = elements > 0 ? elements : CONV_DEFAULT_SCRATCH_LIMIT;
 }
 
-int64_t pf_cpu_conv_scratch_limit(void) { return conv_scratch_limit; }
 
 static pf_cpu_conv_algorithm conv_algorithm;
 
@@ -69,18 +68,22 @@ bool pf_cpu_conv_uses_winograd(const pf_conv2d_geom *g)
 static void conv_plan(const pf_conv2d_geom *g, int64_t *nchunks, int64_t *per)
 {
     int64_t hw = g->h_out * g->w_out > 0 ? g->h_out * g->w_out : 1;
-    int64_t per_image = g->c_in * g->k_h * g->k_w * hw;
-    int64_t want = (CONV_CHUNK_COLUMNS + hw - 1) / hw, fit = conv_scratch_limit / (per_image > 0 ? per_image : 1);
+    pf_cpu_conv_chunks(g->n, (CONV_CHUNK_COLUMNS + hw - 1) / hw, g->c_in * g->k_h * g->k_w * hw, nchunks, per);
+}
+
+void pf_cpu_conv_chunks(int64_t n, int64_t want, int64_t per_image, int64_t *nchunks, int64_t *per)
+{
+    int64_t fit = conv_scratch_limit / (per_image > 0 ? per_image : 1);
     int64_t size = want < fit ? want : fit;
-    if (size > g->n)
-        size = g->n;
+    if (size > n)
+        size = n;
     if (size < 1)
         size = 1;
-    int64_t count = g->n > 0 ? (g->n + size - 1) / size : 1;
-    *per = (g->n + count - 1) / count;
+    int64_t count = n > 0 ? (n + size - 1) / size : 1;
+    *per = (n + count - 1) / count;
     if (*per < 1)
         *per = 1;
-    *nchunks = g->n > 0 ? (g->n + *per - 1) / *per : 0;
+    *nchunks = n > 0 ? (n + *per - 1) / *per : 0;
 }
 
 void pf_cpu_conv_inside_range(int64_t shift, int64_t stride, int64_t size, int64_t count, int64_t *lo, int64_t *hi)

@@ -174,19 +174,8 @@ static wino_plan plan_for(const pf_conv2d_geom *g)
 {
     wino_plan p = {.tiles_h = (g->h_out + WINO_TILE - 1) / WINO_TILE, .tiles_w = (g->w_out + WINO_TILE - 1) / WINO_TILE};
     p.per_image = p.tiles_h * p.tiles_w > 0 ? p.tiles_h * p.tiles_w : 1;
-    int64_t per_image_elements = POSITIONS * (g->c_in + g->c_out) * p.per_image;
-    int64_t want = (CHUNK_TILES + p.per_image - 1) / p.per_image;
-    int64_t fit = pf_cpu_conv_scratch_limit() / (per_image_elements > 0 ? per_image_elements : 1);
-    int64_t size = want < fit ? want : fit;
-    if (size > g->n)
-        size = g->n;
-    if (size < 1)
-        size = 1;
-    int64_t count = g->n > 0 ? (g->n + size - 1) / size : 1;
-    p.per = (g->n + count - 1) / count;
-    if (p.per < 1)
-        p.per = 1;
-    p.nchunks = g->n > 0 ? (g->n + p.per - 1) / p.per : 0;
+    pf_cpu_conv_chunks(g->n, (CHUNK_TILES + p.per_image - 1) / p.per_image,
+                       POSITIONS * (g->c_in + g->c_out) * p.per_image, &p.nchunks, &p.per);
     return p;
 }
 
